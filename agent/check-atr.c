@@ -1,0 +1,2 @@
+/* placeholder */
+typedef int check_atr_placeholder;

@@ -1,0 +1,6 @@
+#include "apdu.h"
+int
+apdu_placeholder(void)
+{
+  return 0;
+}

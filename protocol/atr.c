@@ -1,0 +1,6 @@
+#include "atr.h"
+int
+atr_placeholder(void)
+{
+  return 0;
+}

@@ -1,0 +1,6 @@
+#include "sw.h"
+int
+sw_placeholder(void)
+{
+  return 0;
+}

@@ -1,0 +1,6 @@
+#include "t1.h"
+int
+t1_placeholder(void)
+{
+  return 0;
+}
