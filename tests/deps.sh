@@ -1,0 +1,41 @@
+#!/bin/sh
+# deps.sh - install what building and testing dualscd needs (Debian 12).
+# Idempotent: installs only the packages that are missing, and runs
+# apt-get update only when something has to be installed.
+set -eu
+
+packages="
+  gcc
+  clang
+  libclang-rt-14-dev
+  pkg-config
+  meson
+  ninja-build
+  python3
+  libgcrypt20-dev
+  libassuan-dev
+  libgpg-error-dev
+  libusb-1.0-0-dev
+  libpcsclite-dev
+"
+
+missing=
+for p in $packages; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  case "$status" in
+    *" installed") ;;
+    *) missing="$missing $p" ;;
+  esac
+done
+
+[ -n "$missing" ] || exit 0
+
+sudo=
+if [ "$(id -u)" -ne 0 ]; then
+  sudo=sudo
+fi
+echo "deps.sh: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing
