@@ -7,6 +7,7 @@ set -eu
 packages="
   gcc
   clang
+  clang-format
   libclang-rt-14-dev
   pkg-config
   meson

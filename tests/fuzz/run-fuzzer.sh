@@ -7,6 +7,7 @@ set -eu
 fuzzer=$1 seeds=$2 work=$3 secs=${4:-${DUALSCD_FUZZ_SECONDS:-10}}
 rm -rf "$work"
 mkdir -p "$work/corpus"
+case $fuzzer in /*) ;; *) fuzzer=$PWD/$fuzzer ;; esac
 cd "$work"
 exec "$fuzzer" -max_total_time="$secs" -timeout=5 -rss_limit_mb=1024 \
   -print_final_stats=1 "$work/corpus" "$seeds"
