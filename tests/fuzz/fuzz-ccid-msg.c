@@ -17,14 +17,6 @@
 #include "ccid-msg.h"
 #include "fuzz.h"
 
-#define CHECK(cond)                                                                      \
-  do                                                                                     \
-    {                                                                                    \
-      if (!(cond))                                                                       \
-        abort();                                                                         \
-    }                                                                                    \
-  while (0)
-
 static const uint8_t command_types[] = {
   0x61, 0x62, 0x63, 0x65, 0x69, 0x6A, 0x6B, 0x6C, 0x6D, 0x6E, 0x6F, 0x71, 0x72, 0x73,
 };
@@ -51,10 +43,10 @@ check_match(const struct ccid_reply *r)
       gpg_error_t err = ccid_reply_match(command_types[i], r->slot, r->seq, r);
 
       if (ccid_expected_reply(command_types[i]) == r->type)
-        CHECK(!err);
-      CHECK(gpg_err_code(
-                ccid_reply_match(command_types[i], r->slot, (uint8_t)(r->seq + 1), r))
-            == GPG_ERR_UNEXPECTED_MSG);
+        FUZZ_ASSERT(!err);
+      FUZZ_ASSERT(gpg_err_code(ccid_reply_match(command_types[i], r->slot,
+                                                (uint8_t)(r->seq + 1), r))
+                  == GPG_ERR_UNEXPECTED_MSG);
     }
 }
 
@@ -69,9 +61,9 @@ check_params(const struct ccid_reply *r)
     return;
   err = ccid_params_encode(&r->params, out, sizeof out, &n);
   if (!err)
-    CHECK(n == r->datalen && !memcmp(out, r->data, n));
+    FUZZ_ASSERT(n == r->datalen && !memcmp(out, r->data, n));
   else
-    CHECK(gpg_err_code(err) == GPG_ERR_INV_VALUE);
+    FUZZ_ASSERT(gpg_err_code(err) == GPG_ERR_INV_VALUE);
 }
 
 static void
@@ -92,34 +84,34 @@ fuzz_reply(const uint8_t *data, size_t size)
   size -= 2;
   if (ccid_reply_decode(data, size, max, &r))
     {
-      CHECK(r.type == 0 && r.data == NULL && r.datalen == 0);
+      FUZZ_ASSERT(r.type == 0 && r.data == NULL && r.datalen == 0);
       return;
     }
-  CHECK(r.data == data + CCID_HEADER_LEN);
-  CHECK(inside(r.data, r.datalen, data, size));
-  CHECK(r.datalen == size - CCID_HEADER_LEN && r.datalen <= max);
-  CHECK(r.icc_status == (data[7] & 3) && r.cmd_status == data[7] >> 6);
+  FUZZ_ASSERT(r.data == data + CCID_HEADER_LEN);
+  FUZZ_ASSERT(inside(r.data, r.datalen, data, size));
+  FUZZ_ASSERT(r.datalen == size - CCID_HEADER_LEN && r.datalen <= max);
+  FUZZ_ASSERT(r.icc_status == (data[7] & 3) && r.cmd_status == data[7] >> 6);
 
   out = malloc(size);
-  CHECK(out);
-  CHECK(!ccid_reply_encode(&r, out, size, &n));
-  CHECK(n == size && !memcmp(out, data, size));
-  CHECK(ccid_reply_encode(&r, out, size - 1, &n));
+  FUZZ_ASSERT(out);
+  FUZZ_ASSERT(!ccid_reply_encode(&r, out, size, &n));
+  FUZZ_ASSERT(n == size && !memcmp(out, data, size));
+  FUZZ_ASSERT(ccid_reply_encode(&r, out, size - 1, &n));
   free(out);
 
   check_params(&r);
   check_match(&r);
   err = ccid_reply_status_error(&r);
   if (r.cmd_status == CCID_CMD_OK && r.icc_status != CCID_ICC_RFU)
-    CHECK(!err);
+    FUZZ_ASSERT(!err);
   else
-    CHECK(err);
+    FUZZ_ASSERT(err);
   err = ccid_error_describe(command_types[data[9] % sizeof command_types], r.error, text,
                             sizeof text);
-  CHECK(strlen(text) < sizeof text);
-  CHECK(!err || gpg_err_code(err) == GPG_ERR_BUFFER_TOO_SHORT);
+  FUZZ_ASSERT(strlen(text) < sizeof text);
+  FUZZ_ASSERT(!err || gpg_err_code(err) == GPG_ERR_BUFFER_TOO_SHORT);
   ccid_error_describe(0x62, r.error, text, 5);
-  CHECK(strlen(text) < 5);
+  FUZZ_ASSERT(strlen(text) < 5);
 }
 
 /* Rebuilds a NotifySlotChange from the accessors. */
@@ -129,14 +121,15 @@ check_notify(const struct ccid_intr *in, const uint8_t *msg)
   uint8_t bits[64];
   unsigned int slot;
 
-  CHECK(in->slot_bits == msg + 1 && in->slot_bits_len == (in->nslots + 3) / 4);
+  FUZZ_ASSERT(in->slot_bits == msg + 1 && in->slot_bits_len == (in->nslots + 3) / 4);
   memset(bits, 0, sizeof bits);
   for (slot = 0; slot < in->nslots; slot++)
     bits[slot / 4] |= (uint8_t)((ccid_intr_slot_present(in, slot)
                                  | ccid_intr_slot_changed(in, slot) << 1)
                                 << (2 * (slot % 4)));
-  CHECK(!memcmp(bits, in->slot_bits, in->slot_bits_len));
-  CHECK(!ccid_intr_slot_present(in, in->nslots) && !ccid_intr_slot_changed(in, 9999));
+  FUZZ_ASSERT(!memcmp(bits, in->slot_bits, in->slot_bits_len));
+  FUZZ_ASSERT(!ccid_intr_slot_present(in, in->nslots)
+              && !ccid_intr_slot_changed(in, 9999));
 }
 
 static void
@@ -154,12 +147,12 @@ fuzz_intr(const uint8_t *data, size_t size)
   /* Every message is at least 2 bytes long, so this ends. */
   while (pos < size && !ccid_intr_decode(data + pos, size - pos, nslots, &in, &used))
     {
-      CHECK(used >= 2 && used <= size - pos);
+      FUZZ_ASSERT(used >= 2 && used <= size - pos);
       if (in.type == CCID_RDR_TO_PC_NOTIFY_SLOT_CHANGE)
         check_notify(&in, data + pos);
       else
-        CHECK(in.type == CCID_RDR_TO_PC_HARDWARE_ERROR && used == 4 && in.slot < nslots
-              && in.hw_error == data[pos + 3]);
+        FUZZ_ASSERT(in.type == CCID_RDR_TO_PC_HARDWARE_ERROR && used == 4
+                    && in.slot < nslots && in.hw_error == data[pos + 3]);
       pos += used;
     }
 }
@@ -226,13 +219,13 @@ fuzz_commands(const uint8_t *data, size_t size)
   err = encode_one(data[8], data, data + 10, dlen, out, outsize, &n);
   if (err)
     {
-      CHECK(n == 0);
+      FUZZ_ASSERT(n == 0);
       return;
     }
-  CHECK(n >= CCID_HEADER_LEN && n <= outsize);
-  CHECK(ccid_expected_reply(out[0]) != 0);
-  CHECK(le32(out + 1) == n - CCID_HEADER_LEN);
-  CHECK(out[5] == data[0] && out[6] == data[1]);
+  FUZZ_ASSERT(n >= CCID_HEADER_LEN && n <= outsize);
+  FUZZ_ASSERT(ccid_expected_reply(out[0]) != 0);
+  FUZZ_ASSERT(le32(out + 1) == n - CCID_HEADER_LEN);
+  FUZZ_ASSERT(out[5] == data[0] && out[6] == data[1]);
 }
 
 static void
@@ -258,10 +251,10 @@ fuzz_pin(const uint8_t *data, size_t size)
                                  data[11],
                                  { data[12], data[13], data[14] } };
   if (!ccid_pin_verify_encode(&pv, data + 24, size - 24, out, outsize, &n))
-    CHECK(n == 15 + size - 24 && out[0] == 0 && out[5] == pv.max_digits
-          && !memcmp(out + 15, data + 24, size - 24));
+    FUZZ_ASSERT(n == 15 + size - 24 && out[0] == 0 && out[5] == pv.max_digits
+                && !memcmp(out + 15, data + 24, size - 24));
   else
-    CHECK(n == 0);
+    FUZZ_ASSERT(n == 0);
 
   pm = (struct ccid_pin_modify){ data[1],
                                  data[2],
@@ -278,11 +271,11 @@ fuzz_pin(const uint8_t *data, size_t size)
                                  { data[14], data[15], data[16] },
                                  { data[17], data[18], data[19] } };
   if (!ccid_pin_modify_encode(&pm, data + 24, size - 24, out, outsize, &n))
-    CHECK(n >= 18 + size - 24 && n <= 20 + size - 24 && out[0] == 1
-          && !memcmp(out + n - (size - 24), data + 24, size - 24)
-          && !memcmp(out + n - (size - 24) - 3, pm.teo_prologue, 3));
+    FUZZ_ASSERT(n >= 18 + size - 24 && n <= 20 + size - 24 && out[0] == 1
+                && !memcmp(out + n - (size - 24), data + 24, size - 24)
+                && !memcmp(out + n - (size - 24) - 3, pm.teo_prologue, 3));
   else
-    CHECK(n == 0);
+    FUZZ_ASSERT(n == 0);
 }
 
 int
