@@ -138,6 +138,85 @@ apdu_chain_next(struct apdu_chain *chain, struct apdu_cmd *part)
   return 1;
 }
 
+/* Decodes the body after the header and a nonzero short Lc at BODY[0]. */
+static gpg_error_t
+decode_short_body(const uint8_t *body, size_t left, struct apdu_cmd *cmd)
+{
+  size_t lc = body[0];
+
+  if (left == 1 + lc)
+    cmd->le = APDU_LE_NONE;
+  else if (left == 2 + lc)
+    cmd->le = body[1 + lc] ? body[1 + lc] : APDU_SHORT_MAX_LE;
+  else
+    return gpg_error(GPG_ERR_INV_LENGTH);
+  cmd->data = body + 1;
+  cmd->lc = lc;
+  return 0;
+}
+
+/* Decodes the body after the header when it starts with the 00 of the
+ * extended form. */
+static gpg_error_t
+decode_extended_body(const uint8_t *body, size_t left, struct apdu_cmd *cmd)
+{
+  size_t n;
+
+  if (left < 3)
+    return gpg_error(GPG_ERR_INV_LENGTH);
+  n = (size_t)body[1] << 8 | body[2];
+  if (left == 3)
+    {
+      cmd->le = n ? n : APDU_EXTENDED_MAX_LE;
+      return 0;
+    }
+  /* An extended Lc of 0000 would make case 2E ambiguous. */
+  if (!n)
+    return gpg_error(GPG_ERR_INV_LENGTH);
+  if (left == 3 + n)
+    cmd->le = APDU_LE_NONE;
+  else if (left == 5 + n)
+    {
+      cmd->le = (size_t)body[3 + n] << 8 | body[4 + n];
+      if (!cmd->le)
+        cmd->le = APDU_EXTENDED_MAX_LE;
+    }
+  else
+    return gpg_error(GPG_ERR_INV_LENGTH);
+  cmd->data = body + 3;
+  cmd->lc = n;
+  return 0;
+}
+
+gpg_error_t
+apdu_decode_command(const uint8_t *buf, size_t len, struct apdu_cmd *cmd, int *extended)
+{
+  gpg_error_t err = 0;
+
+  memset(cmd, 0, sizeof *cmd);
+  *extended = 0;
+  if (!buf)
+    return gpg_error(GPG_ERR_INV_VALUE);
+  if (len < 4)
+    return gpg_error(GPG_ERR_INV_LENGTH);
+  cmd->cla = buf[0];
+  cmd->ins = buf[1];
+  cmd->p1 = buf[2];
+  cmd->p2 = buf[3];
+  if (len == 5)
+    cmd->le = buf[4] ? buf[4] : APDU_SHORT_MAX_LE;
+  else if (len > 5 && buf[4])
+    err = decode_short_body(buf + 4, len - 4, cmd);
+  else if (len > 5)
+    {
+      err = decode_extended_body(buf + 4, len - 4, cmd);
+      *extended = !err;
+    }
+  if (err)
+    memset(cmd, 0, sizeof *cmd);
+  return err;
+}
+
 gpg_error_t
 apdu_parse_response(const uint8_t *buf, size_t len, struct apdu_resp *out)
 {

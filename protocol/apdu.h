@@ -13,7 +13,8 @@
  *
  * A command too long for one APDU is split by struct apdu_chain (command
  * chaining, ISO 7816-4, 5.1.1.1).  A response is split into data and status
- * word by apdu_parse_response.  apdu_transceive runs one command through a
+ * word by apdu_parse_response.  A card decodes a command with
+ * apdu_decode_command.  apdu_transceive runs one command through a
  * caller's transmit function and follows 61xx (GET RESPONSE) and 6Cxx
  * (resend with the right Le) the way T=0 cards and many others require.
  *
@@ -107,6 +108,22 @@ gpg_error_t apdu_chain_init(struct apdu_chain *chain, const struct apdu_cmd *cmd
  * apdu_encode) and stops at the first one the card does not answer with
  * 9000. */
 int apdu_chain_next(struct apdu_chain *chain, struct apdu_cmd *part);
+
+/* The card side: splits the LEN bytes at BUF into *CMD (DATA points into
+ * BUF) and sets *EXTENDED if the command used the extended form.  Every
+ * ISO 7816-3 case is recognised by its length alone (12.1.3): 4 bytes is
+ * case 1; 5 is case 2S; a nonzero fifth byte is a short Lc, followed by
+ * exactly Lc bytes (3S) or Lc bytes and Le (4S); a zero fifth byte opens
+ * the extended form: 7 bytes is case 2E, else 00 Lc1 Lc2 with a nonzero Lc
+ * is followed by exactly Lc bytes (3E) or Lc bytes and 2 Le bytes (4E).
+ * CMD->LE is APDU_LE_NONE or the decoded Ne (Le 00 is 256, 00 00 is 65536).
+ * Errors: GPG_ERR_INV_LENGTH for every other shape (fewer than 4 bytes, a
+ * short Lc 00 with data, an extended Lc 0000, missing or trailing bytes, an
+ * Le field of the wrong size), which a card answers with 6700;
+ * GPG_ERR_INV_VALUE if BUF is NULL.  On error *CMD is zeroed and *EXTENDED
+ * is 0. */
+gpg_error_t apdu_decode_command(const uint8_t *buf, size_t len, struct apdu_cmd *cmd,
+                                int *extended);
 
 /* A response APDU split up. */
 struct apdu_resp

@@ -692,6 +692,142 @@ test_transceive_errors(void)
             GPG_ERR_INV_VALUE);
 }
 
+/* Decodes WANTLEN bytes and compares every field. */
+static void
+check_decode(const char *apdu, size_t len, size_t lc, size_t le, int ext, int line)
+{
+  struct apdu_cmd c;
+  int extended = -1;
+  gpg_error_t err;
+
+  err = apdu_decode_command(B(apdu), len, &c, &extended);
+  if (err || c.lc != lc || c.le != le || extended != ext)
+    printf("# line %d\n", line);
+  CHECK_OK(err);
+  CHECK_INT(c.cla, (uint8_t)apdu[0]);
+  CHECK_INT(c.ins, (uint8_t)apdu[1]);
+  CHECK_INT(c.p1, (uint8_t)apdu[2]);
+  CHECK_INT(c.p2, (uint8_t)apdu[3]);
+  CHECK_INT(c.lc, lc);
+  CHECK_INT(c.le, le);
+  CHECK_INT(extended, ext);
+  CHECK(lc ? c.data != NULL : c.data == NULL);
+}
+
+#define DEC(apdu, lc, le, ext) check_decode(apdu, sizeof apdu - 1, lc, le, ext, __LINE__)
+
+static void
+test_decode_cases(void)
+{
+  static uint8_t big[4 + 3 + 65535 + 2];
+  struct apdu_cmd c;
+  int ext;
+
+  DEC("\x00\xCA\x00\x6E", 0, APDU_LE_NONE, 0);             /* 1 */
+  DEC("\x00\xCA\x00\x6E\x10", 0, 16, 0);                   /* 2S */
+  DEC("\x00\xCA\x00\x6E\x00", 0, 256, 0);                  /* 2S, 256 */
+  DEC("\x00\x20\x00\x81\x02\x31\x32", 2, APDU_LE_NONE, 0); /* 3S */
+  DEC("\x00\x2A\x9E\x9A\x01\xAA\x00", 1, 256, 0);          /* 4S */
+  DEC("\x00\x2A\x9E\x9A\x01\xAA\x05", 1, 5, 0);
+  DEC("\x00\xCA\x00\x6E\x00\x01\x00", 0, 256, 1);                   /* 2E */
+  DEC("\x00\xCA\x00\x6E\x00\x00\x00", 0, 65536, 1);                 /* 2E, 65536 */
+  DEC("\x00\xDA\x00\x5B\x00\x00\x01\x41", 1, APDU_LE_NONE, 1);      /* 3E */
+  DEC("\x00\x2A\x9E\x9A\x00\x00\x02\xAA\xBB\x00\x00", 2, 65536, 1); /* 4E */
+  DEC("\x00\x2A\x9E\x9A\x00\x00\x02\xAA\xBB\x02\x00", 2, 512, 1);
+
+  /* The largest extended command: Lc FFFF, Le 0000. */
+  memset(big, 0x5A, sizeof big);
+  big[4] = 0;
+  big[5] = 0xFF;
+  big[6] = 0xFF;
+  big[sizeof big - 2] = 0;
+  big[sizeof big - 1] = 0;
+  CHECK_OK(apdu_decode_command(big, sizeof big, &c, &ext));
+  CHECK_INT(c.lc, 65535);
+  CHECK_INT(c.le, 65536);
+  CHECK(c.data == big + 7);
+  CHECK_INT(ext, 1);
+}
+
+/* Every APDU here is malformed: GPG_ERR_INV_LENGTH, outputs zeroed. */
+static void
+check_bad(const char *apdu, size_t len, int line)
+{
+  struct apdu_cmd c;
+  int ext = -1;
+  gpg_error_t err;
+
+  err = apdu_decode_command(B(apdu), len, &c, &ext);
+  if (gpg_err_code(err) != GPG_ERR_INV_LENGTH)
+    printf("# line %d\n", line);
+  CHECK_ERR(err, GPG_ERR_INV_LENGTH);
+  CHECK_INT(ext, 0);
+  CHECK_INT(c.ins, 0);
+  CHECK_INT(c.lc, 0);
+  CHECK(c.data == NULL);
+}
+
+#define BAD(apdu) check_bad(apdu, sizeof apdu - 1, __LINE__)
+
+static void
+test_decode_errors(void)
+{
+  struct apdu_cmd c;
+  int ext;
+
+  check_bad("", 0, __LINE__);
+  BAD("\x00");
+  BAD("\x00\xCA\x00");
+  /* Short Lc with too few or too many bytes behind it. */
+  BAD("\x00\x20\x00\x81\x03\x31\x32");
+  BAD("\x00\x20\x00\x81\x01\x31\x32\x33");
+  BAD("\x00\x20\x00\x81\xFF\x31");
+  /* Short Lc 00 followed by data reads as extended, which it is not. */
+  BAD("\x00\xCA\x00\x6E\x00\x00");
+  BAD("\x00\xDA\x00\x5B\x00\x41");
+  /* Extended Lc 0000 with more bytes: no case has that shape. */
+  BAD("\x00\xDA\x00\x5B\x00\x00\x00\x41");
+  BAD("\x00\xDA\x00\x5B\x00\x00\x00\x00\x00");
+  /* Extended Lc with missing data. */
+  BAD("\x00\xDA\x00\x5B\x00\x00\x03\x41\x42");
+  BAD("\x00\xDA\x00\x5B\x00\x01\x00\x41");
+  /* Extended with a one-byte Le, or a trailing byte, or three Le bytes. */
+  BAD("\x00\x2A\x9E\x9A\x00\x00\x01\xAA\x00");
+  BAD("\x00\x2A\x9E\x9A\x00\x00\x01\xAA\x00\x00\x00");
+  /* Short Le of two bytes. */
+  BAD("\x00\x2A\x9E\x9A\x01\xAA\x00\x00");
+  CHECK_ERR(apdu_decode_command(NULL, 4, &c, &ext), GPG_ERR_INV_VALUE);
+}
+
+/* Every command apdu_encode writes decodes to itself. */
+static void
+test_decode_round_trip(void)
+{
+  static uint8_t data[300], buf[APDU_EXTENDED_MAX];
+  static const size_t lcs[] = { 0, 1, 255, 256, 300 };
+  static const size_t les[] = { APDU_LE_NONE, 1, 256, 257, 65536 };
+  struct apdu_cmd c = { 0x10, 0xDB, 0x3F, 0xFF, data, 0, 0 }, d;
+  size_t i, j, n;
+  int ext;
+
+  for (i = 0; i < sizeof data; i++)
+    data[i] = (uint8_t)i;
+  for (i = 0; i < sizeof lcs / sizeof *lcs; i++)
+    for (j = 0; j < sizeof les / sizeof *les; j++)
+      {
+        c.lc = lcs[i];
+        c.le = les[j];
+        CHECK_OK(apdu_encode(&c, APDU_FORM_AUTO, buf, sizeof buf, &n));
+        CHECK_OK(apdu_decode_command(buf, n, &d, &ext));
+        CHECK_INT(d.cla, c.cla);
+        CHECK_INT(d.p2, c.p2);
+        CHECK_INT(d.lc, c.lc);
+        CHECK_INT(d.le, c.le);
+        CHECK_INT(ext, c.lc > 255 || c.le > 256);
+        CHECK(!c.lc || !memcmp(d.data, data, c.lc));
+      }
+}
+
 int
 main(void)
 {
@@ -709,5 +845,8 @@ main(void)
   RUN(test_transceive_endless);
   RUN(test_transceive_buffer);
   RUN(test_transceive_errors);
+  RUN(test_decode_cases);
+  RUN(test_decode_errors);
+  RUN(test_decode_round_trip);
   return check_done();
 }
