@@ -18,6 +18,20 @@ packages="
   libgpg-error-dev
   libusb-1.0-0-dev
   libpcsclite-dev
+  pcscd
+  vsmartcard-vpcd
+  gnupg
+  gpg
+  gpg-agent
+  gpgconf
+  scdaemon
+  opensc
+  python3-pyscard
+  openssh-client
+  procps
+  util-linux
+  mount
+  coreutils
 "
 
 missing=

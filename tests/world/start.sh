@@ -1,0 +1,156 @@
+#!/bin/bash
+# start.sh - start a private PC/SC test world with the software OpenPGP card.
+#
+# Usage: start.sh [--scdaemon PATH] [--card-version V] [--latency-ms N]
+#                 BUILD_DIR WORLD_DIR
+#
+# In WORLD_DIR (created, must be empty or absent) it starts:
+#   - a private pcscd in its own mount namespace (WORLD_DIR/run bound on
+#     /run, so the system's pcscd is never touched), reading only a private
+#     reader.conf with one vpcd reader on a free TCP port;
+#   - BUILD_DIR/tests/vcard/dualscd-vcard against that port, with its state
+#     in WORLD_DIR/card.state and its APDU log in WORLD_DIR/apdu.log;
+# waits until the reader shows the card, prepares a private GNUPGHOME that
+# uses the test pinentry and the given scdaemon (default GnuPG's own), and
+# prints the environment to export ("export X=..." lines, also kept in
+# WORLD_DIR/env).  Every process it starts is listed in WORLD_DIR/pids;
+# stop.sh WORLD_DIR stops exactly those.  Needs root (mount namespace).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+scdaemon=/usr/lib/gnupg/scdaemon
+card_args=()
+
+die() {
+  echo "start.sh: $*" >&2
+  exit 1
+}
+
+while [ $# -gt 2 ]; do
+  case $1 in
+    --scdaemon) scdaemon=$2; shift 2 ;;
+    --card-version) card_args+=(--version "$2"); shift 2 ;;
+    --latency-ms) card_args+=(--latency-ms "$2"); shift 2 ;;
+    *) die "unknown option $1" ;;
+  esac
+done
+[ $# -eq 2 ] || die "usage: start.sh [options] BUILD_DIR WORLD_DIR"
+build=$(cd "$1" && pwd) || die "no build directory $1"
+world=$2
+vcard=$build/tests/vcard/dualscd-vcard
+vpcd_driver=/usr/lib/pcsc/drivers/serial/libifdvpcd.so
+
+# Fail loudly, never skip: a world that cannot start is a failed test.
+[ "$(id -u)" -eq 0 ] || die "needs root (private pcscd in a mount namespace)"
+for tool in unshare mount pcscd gpgconf /usr/bin/python3; do
+  command -v "$tool" >/dev/null || die "missing $tool (run tests/deps.sh)"
+done
+[ -x "$vcard" ] || die "no $vcard (build first)"
+[ -f "$vpcd_driver" ] || die "no vpcd driver $vpcd_driver (vsmartcard-vpcd)"
+[ -x "$scdaemon" ] || die "no scdaemon $scdaemon"
+
+mkdir -p "$world"
+world=$(cd "$world" && pwd)
+[ -z "$(ls -A "$world")" ] || die "$world is not empty"
+mkdir -m 700 "$world/run" "$world/gnupg"
+: >"$world/pids"
+
+# A record of every process started, so stop.sh kills nothing else:
+# "NAME PID" lines.
+record() { echo "$1 $2" >>"$world/pids"; }
+
+# vpcd listens itself, on PORT for its first slot and PORT+1 for its second;
+# two ports the kernel just handed out side by side and released are free
+# with high probability (the card's connect would fail loudly if not).
+port=$(/usr/bin/python3 -c 'import socket
+for _ in range(100):
+    a, b = socket.socket(), socket.socket()
+    a.bind(("127.0.0.1", 0))
+    try:
+        b.bind(("127.0.0.1", a.getsockname()[1] + 1))
+        print(a.getsockname()[1])
+        break
+    except OSError:
+        pass
+    finally:
+        a.close(); b.close()')
+[ -n "$port" ] || die "no two adjacent free TCP ports"
+
+cat >"$world/reader.conf" <<EOF
+FRIENDLYNAME "dualscd test vpcd"
+DEVICENAME /dev/null:0x$(printf '%X' "$port")
+LIBPATH $vpcd_driver
+EOF
+
+# pcscd always binds /run/pcscd/pcscd.comm: give it a /run of its own.
+# unshare and sh exec, so the PID recorded is pcscd's.
+# shellcheck disable=SC2016 # $1 and $2 expand in the inner sh
+unshare -m --propagation private sh -c \
+  'mount --bind "$1" /run && exec pcscd -f -d -c "$2"' \
+  sh "$world/run" "$world/reader.conf" \
+  </dev/null >"$world/pcscd.log" 2>&1 &
+record pcscd $!
+socket=$world/run/pcscd/pcscd.comm
+for _ in $(seq 100); do
+  [ -S "$socket" ] && break
+  kill -0 "$(awk '$1 == "pcscd" { print $2 }' "$world/pids")" 2>/dev/null ||
+    die "pcscd exited; see $world/pcscd.log"
+  sleep 0.1
+done
+[ -S "$socket" ] || die "pcscd socket $socket did not appear"
+
+# The card; a subshell waits for it and keeps its exit status, so stop.sh
+# can check that it left cleanly (status 0, sanitizers quiet).
+(
+  "$vcard" --vpcd "127.0.0.1:$port" --state "$world/card.state" \
+    --apdu-log "$world/apdu.log" "${card_args[@]}" \
+    </dev/null >"$world/vcard.log" 2>&1 &
+  echo "$!" >"$world/vcard.pid"
+  wait "$!" && rc=0 || rc=$?
+  echo "$rc" >"$world/vcard.status"
+) </dev/null >/dev/null 2>&1 &
+for _ in $(seq 50); do
+  [ -s "$world/vcard.pid" ] && break
+  sleep 0.05
+done
+record vcard "$(cat "$world/vcard.pid")"
+
+export PCSCLITE_CSOCK_NAME=$socket
+/usr/bin/python3 "$here/probe.py" --wait 15 >"$world/probe.out" ||
+  die "no card in the reader; see $world/vcard.log and $world/pcscd.log"
+
+# GnuPG: private home, test pinentry, the chosen scdaemon on PC/SC only.
+cat >"$world/pinentry" <<EOF
+#!/bin/sh
+exec /usr/bin/python3 "$here/pinentry-test" --world "$world" "\$@"
+EOF
+chmod 755 "$world/pinentry"
+cat >"$world/pins" <<EOF
+user=123456
+admin=12345678
+EOF
+cat >"$world/gnupg/gpg-agent.conf" <<EOF
+allow-loopback-pinentry
+pinentry-program $world/pinentry
+scdaemon-program $scdaemon
+log-file $world/gpg-agent.log
+enable-ssh-support
+EOF
+cat >"$world/gnupg/scdaemon.conf" <<EOF
+disable-ccid
+log-file $world/scdaemon.log
+debug-level basic
+EOF
+
+cat >"$world/env" <<EOF
+export PCSCLITE_CSOCK_NAME=$socket
+export GNUPGHOME=$world/gnupg
+export DUALSCD_WORLD=$world
+export DUALSCD_WORLD_PORT=$port
+export DUALSCD_WORLD_ATR=$(awk '$1 == "ATR" { print $2 }' "$world/probe.out")
+export DUALSCD_WORLD_READER='$(sed -n 's/^READER //p' "$world/probe.out")'
+export DUALSCD_WORLD_APDU_LOG=$world/apdu.log
+export DUALSCD_WORLD_PINS=$world/pins
+export DUALSCD_WORLD_PINENTRY_LOG=$world/pinentry.log
+EOF
+cat "$world/env"

@@ -1,0 +1,69 @@
+#!/bin/bash
+# stop.sh - stop a test world started by start.sh, and only it.
+#
+# Usage: stop.sh WORLD_DIR
+# Order: gpg-agent (and whatever it spawned, through gpgconf with the
+# world's GNUPGHOME), then the card, then pcscd.  Processes are signalled by
+# the PIDs start.sh recorded, after checking that each PID still runs the
+# program it was recorded for (a PID may have been reused).  Exits 1 if
+# anything had to be killed with SIGKILL or the card did not exit with
+# status 0.
+set -uo pipefail
+
+world=${1:?usage: stop.sh WORLD_DIR}
+[ -f "$world/pids" ] || { echo "stop.sh: $world is no world" >&2; exit 1; }
+status=0
+
+# Does PID still run a program whose name contains NAME?
+runs() {
+  [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' <"/proc/$1/cmdline" | grep -q -- "$2"
+}
+
+# SIGTERM, then up to 10 s of patience, then SIGKILL (and a failure).
+stop_pid() {
+  local name=$1 pid=$2 match=$3
+  runs "$pid" "$match" || return 0
+  kill -TERM "$pid" 2>/dev/null
+  for _ in $(seq 100); do
+    runs "$pid" "$match" || return 0
+    sleep 0.1
+  done
+  echo "stop.sh: $name ($pid) ignored SIGTERM; killed" >&2
+  kill -KILL "$pid" 2>/dev/null
+  status=1
+}
+
+if [ -d "$world/gnupg" ]; then
+  agent_pid=$(GNUPGHOME=$world/gnupg gpg-connect-agent --no-autostart \
+    'getinfo pid' /bye 2>/dev/null | sed -n 's/^D //p')
+  GNUPGHOME=$world/gnupg gpgconf --kill all 2>/dev/null
+  if [ -n "$agent_pid" ]; then
+    for _ in $(seq 100); do
+      runs "$agent_pid" gpg-agent || break
+      sleep 0.1
+    done
+    stop_pid gpg-agent "$agent_pid" gpg-agent
+  fi
+fi
+
+while read -r name pid; do
+  case $name in
+    vcard) stop_pid "$name" "$pid" dualscd-vcard ;;
+  esac
+done <"$world/pids"
+for _ in $(seq 50); do
+  [ -s "$world/vcard.status" ] && break
+  sleep 0.1
+done
+card_status=$(cat "$world/vcard.status" 2>/dev/null || echo unknown)
+if [ "$card_status" != 0 ]; then
+  echo "stop.sh: dualscd-vcard exit status $card_status; see $world/vcard.log" >&2
+  status=1
+fi
+
+while read -r name pid; do
+  case $name in
+    pcscd) stop_pid "$name" "$pid" pcscd ;;
+  esac
+done <"$world/pids"
+exit "$status"
