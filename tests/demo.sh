@@ -1,7 +1,11 @@
 #!/bin/sh
 # demo.sh - install what is needed, build, and run the main job.
-# For now the main job is the ATR decoder of dualscd-check on two published
-# ATRs; it becomes the software-card demo through gpg once the agent exists.
+#
+# Until the agent lands, the main job is what stands: dualscd-check's ATR
+# decoder on two published ATRs, then the software OpenPGP card in its
+# private PC/SC world, read by the real gpg (through GnuPG's own scdaemon
+# for now; through dualscd once the agent exists).  Needs root for the
+# private pcscd's mount namespace.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -17,3 +21,13 @@ do
   ./build/agent/dualscd-check atr "$atr"
   echo
 done
+
+world=$(mktemp -d /tmp/dualscd-demo.XXXXXX)
+rmdir "$world"
+trap 'bash tests/world/stop.sh "$world" >/dev/null 2>&1 || true; rm -rf "$world"' EXIT
+bash tests/world/start.sh build "$world" >/dev/null
+. "$world/env"
+echo "\$ gpg --card-status    # the software card, in a private pcscd"
+gpg --card-status
+echo
+echo "APDUs the card answered: $(grep -c '^vcard: ' "$world/apdu.log")"
