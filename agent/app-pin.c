@@ -1,0 +1,252 @@
+/* app-pin.c - PIN prompts, VERIFY, PASSWD and CHECKPIN */
+#define _DEFAULT_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gcrypt.h>
+
+#include "app-int.h"
+#include "apdu.h"
+#include "sw.h"
+
+#define PIN_SIZE 128
+
+/* Retry counter of PW1 (C4 byte 5), the Reset Code (6) or PW3 (7). */
+static int
+remaining(struct app *app, int idx)
+{
+  const uint8_t *v;
+  size_t n;
+
+  if (app_get_do(app, 0xC4, &v, &n) || n < 7)
+    return -1;
+  return v[4 + idx];
+}
+
+/* GnuPG's prompt: FIRST, the card's number and holder, the signature
+ * counter for PW1 when signing, and the tries left when fewer than 3. */
+static char *
+build_prompt(struct app *app, const char *first, int counter, int idx)
+{
+  char sn[16], *name = app_disp_name(app), *p;
+  int left = remaining(app, idx);
+  size_t size = strlen(first) + (name ? strlen(name) : 0) + 160;
+
+  p = malloc(size);
+  if (p)
+    {
+      app_disp_serialno(app, sn);
+      snprintf(p, size, "%s%%0A%%0A\x1eNumber\x1f: %s%%0AHolder\x1f: %s", first, sn,
+               name ? name : "");
+      if (counter)
+        snprintf(p + strlen(p), size - strlen(p), "%%0ACounter\x1f: %lu",
+                 app_sig_counter(app));
+      if (left >= 0 && left < 3)
+        snprintf(p + strlen(p), size - strlen(p), "%%0A%%0ARemaining attempts: %d", left);
+    }
+  free(name);
+  return p;
+}
+
+/* Asks for a PIN of at least MINLEN bytes; the buffer is secure memory. */
+static gpg_error_t
+ask_pin(const struct app_io *io, const char *prompt, size_t minlen, char **r_pin)
+{
+  char *pin = gcry_calloc_secure(1, PIN_SIZE);
+  gpg_error_t err;
+
+  *r_pin = NULL;
+  if (!pin)
+    return gpg_error_from_syserror();
+  err = prompt ? io->getpin(io->opaque, prompt, pin, PIN_SIZE)
+               : gpg_error(GPG_ERR_ENOMEM);
+  pin[PIN_SIZE - 1] = 0;
+  if (!err && strlen(pin) < minlen)
+    err = gpg_error(GPG_ERR_BAD_PIN);
+  if (err)
+    gcry_free(pin);
+  else
+    *r_pin = pin;
+  return err;
+}
+
+static void
+free_pin(char *pin)
+{
+  if (pin)
+    {
+      explicit_bzero(pin, PIN_SIZE);
+      gcry_free(pin);
+    }
+}
+
+/* VERIFY P2 with PIN; a failure changes the retry counters in C4. */
+static gpg_error_t
+verify(struct app *app, uint8_t p2, const char *pin)
+{
+  const uint8_t *out;
+  size_t outlen, len = strlen(pin);
+  gpg_error_t err;
+
+  if (len > 127)
+    return gpg_error(GPG_ERR_BAD_PIN);
+  err = app_cmd(app, 0x20, 0x00, p2, (const uint8_t *)pin, len, APDU_LE_NONE, &out,
+                &outlen, NULL);
+  if (err)
+    app_cache_drop(app, 0xC4);
+  return err;
+}
+
+static gpg_error_t
+verify_with_prompt(struct app *app, const struct app_io *io, uint8_t p2,
+                   const char *first, int counter, int idx, size_t minlen)
+{
+  char *prompt = build_prompt(app, first, counter, idx), *pin = NULL;
+  gpg_error_t err;
+
+  if (remaining(app, idx) == 0)
+    err = gpg_error(GPG_ERR_PIN_BLOCKED);
+  else
+    err = ask_pin(io, prompt, minlen, &pin);
+  if (!err)
+    err = verify(app, p2, pin);
+  free_pin(pin);
+  free(prompt);
+  return err;
+}
+
+/* PW1 for signing (CHVNO 1, mode 81) or for the other operations (2, 82). */
+gpg_error_t
+app_verify_pw1(struct app *app, const struct app_io *io, int chvno)
+{
+  gpg_error_t err;
+  const uint8_t *c4;
+  size_t n;
+  int oneshot = !app_get_do(app, 0xC4, &c4, &n) && n && !c4[0];
+
+  if (chvno == 1 ? app->did_chv1 && !oneshot : app->did_chv2)
+    return 0;
+  err = verify_with_prompt(app, io, (uint8_t)(0x80 + chvno), "||Please unlock the card",
+                           chvno == 1, 0, 6);
+  if (!err && chvno == 1)
+    app->did_chv1 = 1;
+  else if (!err)
+    app->did_chv2 = 1;
+  return err;
+}
+
+gpg_error_t
+app_verify_pw3(struct app *app, const struct app_io *io)
+{
+  gpg_error_t err;
+
+  if (app->did_chv3)
+    return 0;
+  err = verify_with_prompt(app, io, 0x83, "|A|Please enter the Admin PIN", 0, 2, 8);
+  if (!err)
+    app->did_chv3 = 1;
+  return err;
+}
+
+gpg_error_t
+app_check_pin(struct app *app, const struct app_io *io, const char *idstr)
+{
+  size_t n = strlen(app->serial);
+  gpg_error_t err = app_ensure_selected(app);
+
+  if (err)
+    return err;
+  if (!idstr || strncmp(idstr, app->serial, n))
+    return gpg_error(GPG_ERR_INV_ID);
+  if (!strcmp(idstr + n, "[CHV3]"))
+    return app_verify_pw3(app, io);
+  err = app_verify_pw1(app, io, 2);
+  return err;
+}
+
+/* CHANGE REFERENCE DATA (24) or RESET RETRY COUNTER (2C) with DATA. */
+static gpg_error_t
+send_change(struct app *app, uint8_t ins, uint8_t p1, uint8_t p2, const char *a,
+            const char *b)
+{
+  size_t la = a ? strlen(a) : 0, lb = strlen(b);
+  uint8_t *buf = gcry_malloc_secure(la + lb + 1);
+  const uint8_t *out;
+  size_t outlen;
+  gpg_error_t err;
+
+  if (!buf)
+    return gpg_error_from_syserror();
+  memcpy(buf, a ? a : "", la);
+  memcpy(buf + la, b, lb);
+  err = app_cmd(app, ins, p1, p2, buf, la + lb, APDU_LE_NONE, &out, &outlen, NULL);
+  explicit_bzero(buf, la + lb + 1);
+  gcry_free(buf);
+  app_cache_drop(app, 0xC4);
+  return err;
+}
+
+gpg_error_t
+app_change_pin(struct app *app, const struct app_io *io, const char *chvno,
+               unsigned int flags)
+{
+  int n = app_keyref_no(chvno);
+  char *old = NULL, *new = NULL, *prompt = NULL;
+  gpg_error_t err = app_ensure_selected(app);
+
+  if (!err && !n)
+    err = gpg_error(GPG_ERR_INV_ID);
+  if (err)
+    return err;
+  if (n == 2 && (flags & APP_PASSWD_CLEAR))
+    {
+      err = app_verify_pw3(app, io);
+      return err ? err : app_put_do(app, 0xD3, NULL, 0);
+    }
+  if (n == 3 || (n == 2 && !(flags & APP_PASSWD_RESET)))
+    {
+      /* Admin PIN change, or setting the Reset Code (needs the Admin PIN). */
+      if (n == 2)
+        err = app_verify_pw3(app, io);
+      else
+        err = ask_pin(io,
+                      prompt = build_prompt(app, "|A|Please enter the Admin PIN", 0, 2),
+                      8, &old);
+      if (!err)
+        err = ask_pin(io, n == 3 ? "|AN|New Admin PIN" : "|RN|New Reset Code", 8, &new);
+      if (!err && n == 3)
+        err = send_change(app, 0x24, 0x00, 0x83, old, new);
+      else if (!err)
+        err = app_put_do(app, 0xD3, (const uint8_t *)new, strlen(new));
+      if (n == 3)
+        app->did_chv3 = 0;
+    }
+  else if (flags & APP_PASSWD_RESET)
+    {
+      /* Unblock PW1: with the Admin PIN when verified, else the Reset Code. */
+      if (!app->did_chv3)
+        err = ask_pin(io,
+                      prompt = build_prompt(
+                          app, "||Please enter the Reset Code for the card", 0, 1),
+                      8, &old);
+      if (!err)
+        err = ask_pin(io, "|N|New PIN", 6, &new);
+      if (!err)
+        err = send_change(app, 0x2C, old ? 0x00 : 0x02, 0x81, old, new);
+    }
+  else
+    {
+      err = ask_pin(io, prompt = build_prompt(app, "||Please enter the PIN", 0, 0), 6,
+                    &old);
+      if (!err)
+        err = ask_pin(io, "|N|New PIN", 6, &new);
+      if (!err)
+        err = send_change(app, 0x24, 0x00, 0x81, old, new);
+      app->did_chv1 = app->did_chv2 = 0;
+    }
+  free_pin(old);
+  free_pin(new);
+  free(prompt);
+  return err;
+}

@@ -1,0 +1,104 @@
+/* reader.h - the reader interface every backend implements
+ *
+ * The agent's reader manager sees readers only through this interface; the
+ * PC/SC backend (pcsc.c) implements it now and the internal CCID driver
+ * will implement the same operations.  Every foreign error (SCARD_*, later
+ * libusb) is mapped to gpg_error_t inside the backend, once, by a table.
+ *
+ * Threading: a backend's operations are called from one thread at a time
+ * (the manager serialises them), except reader_backend_ops.wait_change,
+ * which blocks in its own monitor thread and is stopped by cancel_wait.
+ */
+#ifndef DUALSCD_BACKENDS_READER_H
+#define DUALSCD_BACKENDS_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gpg-error.h>
+
+#define READER_NAME_MAX 256 /* bytes, including the NUL */
+#define READER_ATR_MAX 33
+#define READER_MAX 16 /* readers one backend reports at most */
+
+/* What a backend knows about one reader without connecting to it. */
+struct reader_info
+{
+  char name[READER_NAME_MAX]; /* the backend's name for it (PC/SC: the reader name) */
+  int card_present;           /* a card is in the reader (it may be in use) */
+  int exclusive;              /* another program holds the card exclusively */
+  uint8_t atr[READER_ATR_MAX];
+  size_t atrlen; /* 0 when no card or unknown */
+};
+
+/* How a connection shares the card. */
+enum reader_share
+{
+  READER_SHARED = 0, /* other programs may use the card between our transactions */
+  READER_EXCLUSIVE   /* nobody else while we are connected (GnuPG's old behaviour) */
+};
+
+struct reader_backend; /* one per backend instance (PC/SC context...) */
+struct reader_conn;    /* one connection to a card in a reader */
+
+struct reader_backend_ops
+{
+  const char *name; /* "pcsc", "ccid": shown in GETINFO and by dualscd-check */
+
+  /* Lists the readers into INFOS (room for MAX); *N gets the count.  No
+   * readers, or no service (pcscd not running), is not an error: *N = 0. */
+  gpg_error_t (*list)(struct reader_backend *be, struct reader_info *infos, size_t max,
+                      size_t *n);
+
+  /* Connects to the card in reader NAME (exact name from list) with SHARE;
+   * *ATR / *ATRLEN (room for READER_ATR_MAX) get the card's ATR.  Errors:
+   * GPG_ERR_CARD_NOT_PRESENT (no card), GPG_ERR_ENODEV (no such reader),
+   * GPG_ERR_EBUSY (held exclusively elsewhere), GPG_ERR_NO_SERVICE. */
+  gpg_error_t (*connect)(struct reader_backend *be, const char *name,
+                         enum reader_share share, struct reader_conn **r_conn,
+                         uint8_t *atr, size_t *atrlen);
+
+  /* Disconnects, leaving the card powered (others may be using it).
+   * Frees CONN; NULL is allowed. */
+  void (*disconnect)(struct reader_conn *conn);
+
+  /* Begins / ends a transaction: between the two no other program sends
+   * APDUs to the card.  begin may report GPG_ERR_CARD_RESET: someone reset
+   * the card since our last transaction (the connection has been
+   * re-established; the caller must re-select its application and forget
+   * verified PINs), or GPG_ERR_CARD_REMOVED (the card is gone; disconnect).
+   * With GPG_ERR_CARD_RESET the transaction IS held (re-select, then call
+   * end as after success); after any other error none is held. */
+  gpg_error_t (*begin)(struct reader_conn *conn);
+  void (*end)(struct reader_conn *conn);
+
+  /* Sends one command APDU and receives the response (data + SW) into
+   * RESP (room for RESPSIZE); *RESPLEN gets its length.  Same error codes as
+   * begin, plus GPG_ERR_CARD_NOT_PRESENT, GPG_ERR_EIO for transport errors. */
+  gpg_error_t (*transmit)(struct reader_conn *conn, const uint8_t *apdu, size_t apdulen,
+                          uint8_t *resp, size_t respsize, size_t *resplen);
+
+  /* Blocks until a reader appears or disappears or a card is inserted or
+   * removed in any reader, without polling (PC/SC: SCardGetStatusChange
+   * with an infinite timeout, including the PnP pseudo-reader).  Returns 0
+   * after a change, GPG_ERR_CANCELED after cancel_wait, or another error
+   * (e.g. GPG_ERR_NO_SERVICE: the caller waits for the service to return
+   * and calls again). */
+  gpg_error_t (*wait_change)(struct reader_backend *be);
+
+  /* Makes a blocked wait_change return GPG_ERR_CANCELED; callable from any
+   * thread. */
+  void (*cancel_wait)(struct reader_backend *be);
+
+  /* Frees the backend (after the monitor thread has stopped). */
+  void (*release)(struct reader_backend *be);
+};
+
+/* Every backend struct begins with a pointer to its ops, so the manager
+ * can call be->ops->list(be, ...) without knowing the backend. */
+struct reader_backend
+{
+  const struct reader_backend_ops *ops;
+};
+
+#endif /* DUALSCD_BACKENDS_READER_H */
