@@ -1,0 +1,1491 @@
+/* command.c - the Assuan commands: one table of name, handler and help
+ *
+ * Formats follow GnuPG 2.2.40's scd/command.c and the 2.4 additions
+ * (../shared/docs/scdaemon-protocol.md).  Each handler parses its line,
+ * brackets its card work with rmgr_begin / rmgr_end, and reports failures
+ * with GnuPG's error code and a description of what went wrong.
+ */
+#define _GNU_SOURCE
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gcrypt.h>
+
+#include "command.h"
+
+#include "app.h"
+#include "config.h"
+#include "log.h"
+#include "reader-mgr.h"
+#include "reader.h"
+#include "server.h"
+
+#define MAXLEN_SETDATA 4096
+#define MAXLEN_KEYDATA 4096
+#define MAXLEN_CERTDATA 16384
+#define MAXLEN_PIN 100
+#define APDU_RESP_MAX 65538
+
+struct session
+{
+  struct rmgr_session *rs;
+  uint8_t *setdata;
+  size_t setdatalen;
+  pid_t peer_pid;
+  int stopme;
+};
+
+typedef gpg_error_t (*cmd_handler)(assuan_context_t ctx, char *line);
+
+static const struct options *options;
+
+void
+command_set_options(const struct options *opt)
+{
+  options = opt;
+}
+
+static struct session *
+session_of(assuan_context_t ctx)
+{
+  return assuan_get_pointer(ctx);
+}
+
+/* An error with a description the client sees in the ERR line. */
+static gpg_error_t
+fail(assuan_context_t ctx, gpg_err_code_t code, const char *text)
+{
+  return assuan_set_error(ctx, gpg_error(code), text);
+}
+
+/* ---- line parsing ---- */
+
+/* The value of option NAME ("--name" or "--name=value") in LINE's leading
+ * options: NULL when absent, "" when given without a value. */
+static const char *
+option_value(const char *line, const char *name, char *buf, size_t bufsize)
+{
+  size_t n = strlen(name);
+  const char *p = line;
+
+  while (*p == ' ')
+    p++;
+  while (p[0] == '-' && p[1] == '-' && p[2] && p[2] != ' ')
+    {
+      size_t len = strcspn(p, " ");
+      if (!strncmp(p, name, n) && (p[n] == ' ' || p[n] == 0 || p[n] == '='))
+        {
+          size_t vlen = p[n] == '=' ? len - n - 1 : 0;
+          if (vlen >= bufsize)
+            vlen = bufsize - 1;
+          memcpy(buf, p + len - vlen, vlen);
+          buf[vlen] = 0;
+          return buf;
+        }
+      p += len;
+      while (*p == ' ')
+        p++;
+    }
+  return NULL;
+}
+
+static int
+has_option(const char *line, const char *name)
+{
+  char buf[2];
+
+  return option_value(line, name, buf, sizeof buf) != NULL;
+}
+
+/* Rejects options not in ALLOWED (space separated names); returns the
+ * first argument after the options (and an optional "--"). */
+static gpg_error_t
+check_options(assuan_context_t ctx, char *line, const char *allowed, char **r_rest)
+{
+  char *p = line;
+  char name[64];
+
+  *r_rest = line;
+  while (*p == ' ')
+    p++;
+  while (p[0] == '-' && p[1] == '-')
+    {
+      size_t len = strcspn(p, " =");
+      size_t full = strcspn(p, " ");
+      const char *hit;
+
+      if (len == 2)
+        {
+          p += full;
+          break;
+        }
+      if (len >= sizeof name)
+        return fail(ctx, GPG_ERR_UNKNOWN_OPTION, "option name too long");
+      memcpy(name, p, len);
+      name[len] = 0;
+      hit = strstr(allowed, name);
+      if (!hit || (hit[len] != ' ' && hit[len] != 0)
+          || (hit != allowed && hit[-1] != ' '))
+        return assuan_set_error(ctx, gpg_error(GPG_ERR_UNKNOWN_OPTION),
+                                "unknown option for this command");
+      p += full;
+      while (*p == ' ')
+        p++;
+    }
+  while (*p == ' ')
+    p++;
+  *r_rest = p;
+  return 0;
+}
+
+/* Decodes the hex string HEX (whitespace not allowed inside) into a new
+ * buffer. */
+static gpg_error_t
+hex_decode(assuan_context_t ctx, const char *hex, uint8_t **r_buf, size_t *r_len)
+{
+  size_t n = strlen(hex), i;
+  uint8_t *buf;
+
+  *r_buf = NULL;
+  *r_len = 0;
+  while (n && hex[n - 1] == ' ')
+    n--;
+  for (i = 0; i < n; i++)
+    if (!isxdigit((unsigned char)hex[i]))
+      return fail(ctx, GPG_ERR_INV_DATA, "invalid hex digit in argument");
+  if (n % 2)
+    return fail(ctx, GPG_ERR_INV_DATA, "odd number of hex digits in argument");
+  buf = malloc(n / 2 + 1);
+  if (!buf)
+    return gpg_error_from_syserror();
+  for (i = 0; i < n / 2; i++)
+    {
+      char two[3] = { hex[2 * i], hex[2 * i + 1], 0 };
+      buf[i] = (uint8_t)strtoul(two, NULL, 16);
+    }
+  *r_buf = buf;
+  *r_len = n / 2;
+  return 0;
+}
+
+/* SETATTR's value: %XX escapes and '+' for space, decoded in place. */
+static size_t
+percent_plus_unescape(char *s)
+{
+  char *d = s;
+  const char *p = s;
+
+  while (*p)
+    {
+      if (*p == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2]))
+        {
+          char two[3] = { p[1], p[2], 0 };
+          *d++ = (char)strtoul(two, NULL, 16);
+          p += 3;
+        }
+      else
+        {
+          *d++ = *p == '+' ? ' ' : *p;
+          p++;
+        }
+    }
+  *d = 0;
+  return (size_t)(d - s);
+}
+
+/* A key id the app knows: OPENPGP.1..3 or a 40-hex-digit keygrip. */
+static gpg_error_t
+check_keyid(assuan_context_t ctx, const char *id)
+{
+  size_t i, n = strcspn(id, " ");
+
+  if (n == 9 && !strncasecmp(id, "OPENPGP.", 8) && id[8] >= '1' && id[8] <= '3')
+    return 0;
+  if (n == 40)
+    {
+      for (i = 0; i < 40 && isxdigit((unsigned char)id[i]); i++)
+        ;
+      if (i == 40)
+        return 0;
+    }
+  return fail(ctx, GPG_ERR_INV_ID, "key id must be OPENPGP.1, .2, .3 or a keygrip");
+}
+
+/* ---- the app's view of the client ---- */
+
+static gpg_error_t
+io_status(void *opaque, const char *keyword, const char *args)
+{
+  return assuan_write_status(opaque, keyword, args ? args : "");
+}
+
+/* NEEDPIN: gpg-agent answers with the PIN padded by NULs to 90 bytes. */
+static gpg_error_t
+io_getpin(void *opaque, const char *prompt, char *pin, size_t pinsize)
+{
+  gpg_error_t err;
+  unsigned char *value = NULL;
+  size_t len = 0, pinlen;
+  char *cmd;
+
+  if (pinsize)
+    pin[0] = 0;
+  if (asprintf(&cmd, "NEEDPIN %s", prompt) < 0)
+    return gpg_error_from_syserror();
+  assuan_begin_confidential(opaque); /* keeps the PIN out of Assuan's logs */
+  err = assuan_inquire(opaque, cmd, &value, &len, MAXLEN_PIN);
+  assuan_end_confidential(opaque);
+  free(cmd);
+  if (err)
+    goto leave;
+  if (!len || value[len - 1])
+    {
+      err = gpg_error(GPG_ERR_INV_RESPONSE);
+      log_msg(LOG_ERROR, 0, "NEEDPIN answer is not NUL-terminated");
+      goto leave;
+    }
+  pinlen = strlen((char *)value);
+  if (pinlen >= pinsize)
+    err = gpg_error(GPG_ERR_TOO_LARGE);
+  else
+    memcpy(pin, value, pinlen + 1);
+leave:
+  if (value)
+    {
+      explicit_bzero(value, len);
+      assuan_free(opaque, value);
+    }
+  return err;
+}
+
+static void
+make_io(assuan_context_t ctx, struct app_io *io)
+{
+  io->status = io_status;
+  io->getpin = io_getpin;
+  io->opaque = ctx;
+}
+
+/* Runs the card part of a command: app open, then FN. */
+typedef gpg_error_t (*app_fn)(assuan_context_t ctx, struct app *app, char *arg);
+
+static gpg_error_t
+with_app(assuan_context_t ctx, app_fn fn, char *arg)
+{
+  struct session *sess = session_of(ctx);
+  struct app *app;
+  gpg_error_t err;
+
+  err = rmgr_begin(sess->rs, RMGR_NEED_APP, NULL, &app);
+  if (err)
+    return err;
+  err = fn(ctx, app, arg);
+  rmgr_end(sess->rs, err);
+  return err;
+}
+
+static gpg_error_t
+deny_admin(assuan_context_t ctx)
+{
+  if (options && options->deny_admin)
+    return fail(ctx, GPG_ERR_EACCES, "admin commands are disabled (deny-admin)");
+  return 0;
+}
+
+/* ---- SERIALNO, LEARN ---- */
+
+static gpg_error_t
+cmd_serialno(assuan_context_t ctx, char *line)
+{
+  struct session *sess = session_of(ctx);
+  char demand[80];
+  const char *dem = option_value(line, "--demand", demand, sizeof demand);
+  struct app *app;
+  char *rest;
+  gpg_error_t err;
+
+  err = check_options(ctx, line, "--demand --all", &rest);
+  if (err)
+    return err;
+  if (dem && !*dem)
+    return fail(ctx, GPG_ERR_ASS_PARAMETER, "missing value for option --demand");
+  if (*rest && strcasecmp(rest, "openpgp") && strcasecmp(rest, "undefined"))
+    return fail(ctx, GPG_ERR_NOT_SUPPORTED, "only the openpgp application exists");
+  err = rmgr_begin(sess->rs, RMGR_NEED_APP | RMGR_RESELECT, dem, &app);
+  if (err)
+    return err;
+  err = assuan_write_status(ctx, "SERIALNO", app_serialno(app));
+  rmgr_end(sess->rs, err);
+  return err;
+}
+
+static gpg_error_t emit_keypairinfo(assuan_context_t ctx, struct app *app, int slot);
+
+static gpg_error_t
+do_learn(assuan_context_t ctx, struct app *app, char *line)
+{
+  struct app_io io;
+  gpg_error_t err = 0;
+  int slot;
+
+  if (!has_option(line, "--keypairinfo"))
+    {
+      make_io(ctx, &io);
+      return app_learn(app, &io, (unsigned int)has_option(line, "--force"));
+    }
+  for (slot = 1; slot <= 3 && !err; slot++)
+    {
+      err = emit_keypairinfo(ctx, app, slot);
+      if (gpg_err_code(err) == GPG_ERR_NO_SECKEY)
+        err = 0; /* an empty slot has no line */
+    }
+  return err;
+}
+
+/* Without --force GnuPG inquires KNOWNCARDP first; gpg-agent always sends
+ * --force, and the cache makes a full LEARN cheap, so we never ask. */
+static gpg_error_t
+cmd_learn(assuan_context_t ctx, char *line)
+{
+  char *rest;
+  gpg_error_t err;
+
+  err = check_options(ctx, line, "--force --keypairinfo --multi --reread --sendinfo",
+                      &rest);
+  if (err)
+    return err;
+  return with_app(ctx, do_learn, line);
+}
+
+/* ---- READCERT, READKEY, KEYINFO ---- */
+
+static gpg_error_t
+do_readcert(assuan_context_t ctx, struct app *app, char *id)
+{
+  uint8_t *cert = NULL;
+  size_t len = 0;
+  gpg_error_t err;
+
+  err = app_readcert(app, id, &cert, &len);
+  if (!err)
+    err = assuan_send_data(ctx, cert, len);
+  free(cert);
+  return err;
+}
+
+static gpg_error_t
+cmd_readcert(assuan_context_t ctx, char *line)
+{
+  char *rest;
+  gpg_error_t err = check_options(ctx, line, "", &rest);
+
+  if (!err && !*rest)
+    err = fail(ctx, GPG_ERR_ASS_PARAMETER, "certificate id missing");
+  if (!err)
+    err = with_app(ctx, do_readcert, rest);
+  return err;
+}
+
+/* The slot behind a key id (1..3), after check_keyid. */
+static int
+keyid_slot(struct app *app, const char *id)
+{
+  char grip[41];
+  int i;
+
+  if (!strncasecmp(id, "OPENPGP.", 8))
+    return id[8] - '0';
+  for (i = 1; i <= 3; i++)
+    if (!app_keygrip(app, i, grip) && !strncasecmp(grip, id, 40))
+      return i;
+  return 0;
+}
+
+static const char *const slot_usage[] = { "-", "sc", "e", "sa" };
+
+static gpg_error_t
+emit_keypairinfo(assuan_context_t ctx, struct app *app, int slot)
+{
+  char grip[41], buf[80];
+  gpg_error_t err = app_keygrip(app, slot, grip);
+
+  if (err)
+    return err;
+  snprintf(buf, sizeof buf, "%s OPENPGP.%d %s", grip, slot, slot_usage[slot]);
+  return assuan_write_status(ctx, "KEYPAIRINFO", buf);
+}
+
+static gpg_error_t
+do_readkey(assuan_context_t ctx, struct app *app, char *line)
+{
+  char *id = line + strlen(line) + 1; /* set by cmd_readkey */
+  uint8_t *pk = NULL;
+  size_t len = 0;
+  gpg_error_t err = 0;
+
+  if (has_option(line, "--info") || has_option(line, "--info-only"))
+    err = emit_keypairinfo(ctx, app, keyid_slot(app, id));
+  if (!err && !has_option(line, "--info-only"))
+    err = app_readkey(app, id, &pk, &len);
+  if (!err && pk)
+    err = assuan_send_data(ctx, pk, len);
+  free(pk);
+  return err;
+}
+
+static gpg_error_t
+cmd_readkey(assuan_context_t ctx, char *line)
+{
+  char *rest, *buf;
+  gpg_error_t err;
+  size_t n;
+
+  err = check_options(ctx, line, "--advanced --info --info-only --format", &rest);
+  if (!err)
+    err = check_keyid(ctx, rest);
+  if (err)
+    return err;
+  /* The options, a NUL, then the id: do_readkey gets both in one string. */
+  n = (size_t)(rest - line);
+  buf = malloc(strlen(line) + 2);
+  if (!buf)
+    return gpg_error_from_syserror();
+  memcpy(buf, line, n);
+  buf[n] = 0;
+  strcpy(buf + n + 1, rest);
+  buf[n + 1 + strcspn(rest, " ")] = 0;
+  err = with_app(ctx, do_readkey, buf);
+  free(buf);
+  return err;
+}
+
+static gpg_error_t
+do_keyinfo(assuan_context_t ctx, struct app *app, char *line)
+{
+  char grip[41], buf[200];
+  const char *filter = strstr(line, "--list=");
+  char *rest = line + strlen(line) + 1;
+  gpg_error_t err = 0;
+  int slot, found = 0;
+
+  for (slot = 1; slot <= 3 && !err; slot++)
+    {
+      if (app_keygrip(app, slot, grip))
+        continue;
+      if (*rest && strncasecmp(rest, grip, 40))
+        continue;
+      if (filter && !strchr(slot_usage[slot], filter[7]))
+        continue;
+      snprintf(buf, sizeof buf, "%s T %s OPENPGP.%d %s", grip, app_serialno(app), slot,
+               slot_usage[slot]);
+      err = assuan_write_status(ctx, "KEYINFO", buf);
+      found = 1;
+    }
+  if (!err && *rest && !found)
+    err = gpg_error(GPG_ERR_NOT_FOUND);
+  return err;
+}
+
+static gpg_error_t
+cmd_keyinfo(assuan_context_t ctx, char *line)
+{
+  char *rest, *buf;
+  gpg_error_t err;
+  size_t n;
+
+  err = check_options(ctx, line, "--list --data", &rest);
+  if (!err && *rest)
+    err = check_keyid(ctx, rest);
+  if (err)
+    return err;
+  n = (size_t)(rest - line);
+  buf = calloc(1, strlen(line) + 2);
+  if (!buf)
+    return gpg_error_from_syserror();
+  memcpy(buf, line, n);
+  memcpy(buf + n + 1, rest, strcspn(rest, " "));
+  err = with_app(ctx, do_keyinfo, buf);
+  free(buf);
+  return err;
+}
+
+/* ---- SETDATA, PKSIGN, PKAUTH, PKDECRYPT ---- */
+
+static gpg_error_t
+cmd_setdata(assuan_context_t ctx, char *line)
+{
+  struct session *sess = session_of(ctx);
+  int append = has_option(line, "--append");
+  uint8_t *buf, *all;
+  size_t len, keep;
+  char *rest;
+  gpg_error_t err;
+
+  err = check_options(ctx, line, "--append", &rest);
+  if (!err)
+    err = hex_decode(ctx, rest, &buf, &len);
+  if (err)
+    return err;
+  keep = append ? sess->setdatalen : 0;
+  if (len > MAXLEN_SETDATA || keep + len > MAXLEN_SETDATA)
+    {
+      free(buf);
+      return fail(ctx, GPG_ERR_TOO_LARGE, "SETDATA: more than 4096 bytes in total");
+    }
+  all = realloc(append ? sess->setdata : NULL, keep + len + 1);
+  if (!all)
+    {
+      free(buf);
+      return gpg_error_from_syserror();
+    }
+  if (!append)
+    free(sess->setdata);
+  memcpy(all + keep, buf, len);
+  free(buf);
+  sess->setdata = all;
+  sess->setdatalen = keep + len;
+  return 0;
+}
+
+static const struct
+{
+  const char *name;
+  int algo;
+} hash_table[] = {
+  { "sha1", GCRY_MD_SHA1 },     { "sha224", GCRY_MD_SHA224 },
+  { "sha256", GCRY_MD_SHA256 }, { "sha384", GCRY_MD_SHA384 },
+  { "sha512", GCRY_MD_SHA512 }, { "rmd160", GCRY_MD_RMD160 },
+  { "md5", GCRY_MD_MD5 },       { "none", 0 },
+};
+
+/* --hash=NAME; without it GnuPG 2.2 signs a SHA-1 DigestInfo. */
+static gpg_error_t
+parse_hash(assuan_context_t ctx, const char *line, int *r_algo)
+{
+  char name[16];
+  size_t i;
+
+  *r_algo = GCRY_MD_SHA1;
+  if (!option_value(line, "--hash", name, sizeof name))
+    return 0;
+  for (i = 0; i < sizeof hash_table / sizeof *hash_table; i++)
+    if (!strcasecmp(name, hash_table[i].name))
+      {
+        *r_algo = hash_table[i].algo;
+        return 0;
+      }
+  return fail(ctx, GPG_ERR_ASS_PARAMETER, "invalid hash algorithm");
+}
+
+static gpg_error_t
+send_sig(assuan_context_t ctx, gpg_error_t err, uint8_t *sig, size_t len)
+{
+  if (!err)
+    err = assuan_send_data(ctx, sig, len);
+  free(sig);
+  return err;
+}
+
+static gpg_error_t
+do_pksign(assuan_context_t ctx, struct app *app, char *id)
+{
+  struct session *sess = session_of(ctx);
+  struct app_io io;
+  uint8_t *sig = NULL;
+  size_t len = 0;
+  int algo = id[strlen(id) + 1];
+  gpg_error_t err;
+
+  make_io(ctx, &io);
+  err = app_sign(app, &io, id, algo, sess->setdata, sess->setdatalen, &sig, &len);
+  return send_sig(ctx, err, sig, len);
+}
+
+static gpg_error_t
+cmd_pksign(assuan_context_t ctx, char *line)
+{
+  struct session *sess = session_of(ctx);
+  char id[48], *rest;
+  int algo = 0;
+  gpg_error_t err;
+
+  err = check_options(ctx, line, "--hash", &rest);
+  if (!err)
+    err = parse_hash(ctx, line, &algo);
+  if (!err)
+    err = check_keyid(ctx, rest);
+  if (!err && !sess->setdatalen)
+    err = fail(ctx, GPG_ERR_ASS_PARAMETER, "no data to sign (SETDATA first)");
+  if (err)
+    return err;
+  snprintf(id, sizeof id - 1, "%.*s", (int)strcspn(rest, " "), rest);
+  id[strlen(id) + 1] = (char)algo; /* algo ids all fit a char */
+  return with_app(ctx, do_pksign, id);
+}
+
+static gpg_error_t
+do_pkauth(assuan_context_t ctx, struct app *app, char *id)
+{
+  struct session *sess = session_of(ctx);
+  struct app_io io;
+  uint8_t *sig = NULL;
+  size_t len = 0;
+  gpg_error_t err;
+
+  make_io(ctx, &io);
+  err = app_auth(app, &io, id, sess->setdata, sess->setdatalen, &sig, &len);
+  return send_sig(ctx, err, sig, len);
+}
+
+static gpg_error_t
+do_pkdecrypt(assuan_context_t ctx, struct app *app, char *id)
+{
+  struct session *sess = session_of(ctx);
+  struct app_io io;
+  uint8_t *out = NULL;
+  size_t len = 0;
+  int padding = -1;
+  char pad[16];
+  gpg_error_t err;
+
+  make_io(ctx, &io);
+  err = app_decipher(app, &io, id, sess->setdata, sess->setdatalen, &out, &len, &padding);
+  if (!err && padding != -1)
+    {
+      snprintf(pad, sizeof pad, "%d", padding);
+      err = assuan_write_status(ctx, "PADDING", pad);
+    }
+  if (!err)
+    err = assuan_send_data(ctx, out, len);
+  if (out)
+    {
+      explicit_bzero(out, len);
+      gcry_free(out);
+    }
+  return err;
+}
+
+/* PKAUTH and PKDECRYPT: "[--] id" with SETDATA done before. */
+static gpg_error_t
+key_command(assuan_context_t ctx, char *line, app_fn fn)
+{
+  struct session *sess = session_of(ctx);
+  char id[48], *rest;
+  gpg_error_t err;
+
+  err = check_options(ctx, line, "", &rest);
+  if (!err)
+    err = check_keyid(ctx, rest);
+  if (!err && !sess->setdatalen)
+    err = fail(ctx, GPG_ERR_ASS_PARAMETER, "no data (SETDATA first)");
+  if (err)
+    return err;
+  /* A copy: a PIN inquiry reuses the Assuan line buffer behind LINE. */
+  snprintf(id, sizeof id, "%.*s", (int)strcspn(rest, " "), rest);
+  return with_app(ctx, fn, id);
+}
+
+static gpg_error_t
+cmd_pkauth(assuan_context_t ctx, char *line)
+{
+  return key_command(ctx, line, do_pkauth);
+}
+
+static gpg_error_t
+cmd_pkdecrypt(assuan_context_t ctx, char *line)
+{
+  return key_command(ctx, line, do_pkdecrypt);
+}
+
+/* ---- GETATTR, SETATTR ---- */
+
+static gpg_error_t
+do_getattr(assuan_context_t ctx, struct app *app, char *name)
+{
+  struct app_io io;
+
+  make_io(ctx, &io);
+  return app_getattr(app, &io, name);
+}
+
+static gpg_error_t
+cmd_getattr(assuan_context_t ctx, char *line)
+{
+  char name[64], *rest;
+  gpg_error_t err = check_options(ctx, line, "", &rest);
+
+  if (!err && (!*rest || strcspn(rest, " ") >= sizeof name))
+    err = fail(ctx, GPG_ERR_ASS_PARAMETER, "attribute name missing or too long");
+  if (err)
+    return err;
+  /* A 2.4 keygrip after the name is ignored: there is one app. */
+  snprintf(name, sizeof name, "%.*s", (int)strcspn(rest, " "), rest);
+  return with_app(ctx, do_getattr, name);
+}
+
+static gpg_error_t
+do_setattr(assuan_context_t ctx, struct app *app, char *name)
+{
+  struct app_io io;
+  char *value = name + strlen(name) + 1;
+  size_t len = percent_plus_unescape(value);
+
+  make_io(ctx, &io);
+  return app_setattr(app, &io, name, (const uint8_t *)value, len);
+}
+
+static gpg_error_t
+cmd_setattr(assuan_context_t ctx, char *line)
+{
+  char *copy, *p;
+  gpg_error_t err = deny_admin(ctx);
+
+  if (err)
+    return err;
+  while (*line == ' ')
+    line++;
+  p = line + strcspn(line, " ");
+  if (p == line || !*p)
+    return fail(ctx, GPG_ERR_ASS_PARAMETER, "usage: SETATTR NAME VALUE");
+  /* A copy: a PIN inquiry reuses the Assuan line buffer behind LINE. */
+  copy = strdup(line);
+  if (!copy)
+    return gpg_error_from_syserror();
+  p = copy + (p - line);
+  *p++ = 0;
+  while (*p == ' ')
+    p++;
+  memmove(copy + strlen(copy) + 1, p, strlen(p) + 1);
+  err = with_app(ctx, do_setattr, copy);
+  free(copy);
+  return err;
+}
+
+/* ---- WRITECERT, WRITEKEY, GENKEY ---- */
+
+static gpg_error_t
+inquire_and_write(assuan_context_t ctx, struct app *app, char *id, int is_key)
+{
+  struct app_io io;
+  unsigned char *data = NULL;
+  size_t len = 0;
+  gpg_error_t err;
+
+  make_io(ctx, &io);
+  assuan_begin_confidential(ctx);
+  err = assuan_inquire(ctx, is_key ? "KEYDATA" : "CERTDATA", &data, &len,
+                       is_key ? MAXLEN_KEYDATA : MAXLEN_CERTDATA);
+  assuan_end_confidential(ctx);
+  if (!err && is_key)
+    err = app_writekey(app, &io, id, (unsigned int)(id[strlen(id) + 1] != 0), data, len);
+  else if (!err)
+    err = app_writecert(app, &io, id, data, len);
+  if (data)
+    {
+      explicit_bzero(data, len);
+      assuan_free(ctx, data);
+    }
+  return err;
+}
+
+static gpg_error_t
+do_writecert(assuan_context_t ctx, struct app *app, char *id)
+{
+  return inquire_and_write(ctx, app, id, 0);
+}
+
+static gpg_error_t
+do_writekey(assuan_context_t ctx, struct app *app, char *id)
+{
+  return inquire_and_write(ctx, app, id, 1);
+}
+
+static gpg_error_t
+write_command(assuan_context_t ctx, char *line, app_fn fn, const char *allowed)
+{
+  char id[48], *rest;
+  gpg_error_t err = deny_admin(ctx);
+
+  if (!err)
+    err = check_options(ctx, line, allowed, &rest);
+  if (!err && !*rest)
+    err = fail(ctx, GPG_ERR_ASS_PARAMETER, "key or certificate id missing");
+  if (!err && strcspn(rest, " ") >= sizeof id - 2)
+    err = fail(ctx, GPG_ERR_INV_ID, "id too long");
+  if (err)
+    return err;
+  snprintf(id, sizeof id - 1, "%.*s", (int)strcspn(rest, " "), rest);
+  id[strlen(id) + 1] = (char)has_option(line, "--force");
+  return with_app(ctx, fn, id);
+}
+
+static gpg_error_t
+cmd_writecert(assuan_context_t ctx, char *line)
+{
+  return write_command(ctx, line, do_writecert, "");
+}
+
+static gpg_error_t
+cmd_writekey(assuan_context_t ctx, char *line)
+{
+  return write_command(ctx, line, do_writekey, "--force");
+}
+
+/* --timestamp: ISO "YYYYMMDDTHHMMSS" or seconds since the epoch. */
+static gpg_error_t
+parse_timestamp(const char *s, time_t *r_t)
+{
+  struct tm tm;
+  char *end;
+  unsigned long long v;
+
+  *r_t = 0;
+  if (strlen(s) == 15 && s[8] == 'T')
+    {
+      memset(&tm, 0, sizeof tm);
+      if (sscanf(s, "%4d%2d%2dT%2d%2d%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                 &tm.tm_hour, &tm.tm_min, &tm.tm_sec)
+          != 6)
+        return gpg_error(GPG_ERR_INV_TIME);
+      tm.tm_year -= 1900;
+      tm.tm_mon -= 1;
+      *r_t = timegm(&tm);
+      return *r_t < 0 ? gpg_error(GPG_ERR_INV_TIME) : 0;
+    }
+  errno = 0;
+  v = strtoull(s, &end, 10);
+  if (errno || *end || end == s || v > 0xffffffffULL)
+    return gpg_error(GPG_ERR_INV_TIME);
+  *r_t = (time_t)v;
+  return 0;
+}
+
+struct genkey_args
+{
+  char keyref[16];
+  char algo[32];
+  unsigned int flags;
+  time_t created;
+};
+
+static gpg_error_t
+do_genkey(assuan_context_t ctx, struct app *app, char *arg)
+{
+  struct genkey_args *ga = (struct genkey_args *)(void *)arg;
+  struct app_io io;
+
+  make_io(ctx, &io);
+  return app_genkey(app, &io, ga->keyref, *ga->algo ? ga->algo : NULL, ga->flags,
+                    ga->created);
+}
+
+static gpg_error_t
+cmd_genkey(assuan_context_t ctx, char *line)
+{
+  struct genkey_args ga;
+  char ts[40], *rest;
+  gpg_error_t err = deny_admin(ctx);
+
+  memset(&ga, 0, sizeof ga);
+  if (!err)
+    err = check_options(ctx, line, "--force --timestamp --algo", &rest);
+  if (err)
+    return err;
+  if (option_value(line, "--timestamp", ts, sizeof ts)
+      && parse_timestamp(ts, &ga.created))
+    return fail(ctx, GPG_ERR_INV_TIME, "--timestamp: want YYYYMMDDTHHMMSS or seconds");
+  if (!ga.created)
+    ga.created = time(NULL);
+  option_value(line, "--algo", ga.algo, sizeof ga.algo);
+  ga.flags = has_option(line, "--force") ? APP_GENKEY_FORCE : 0;
+  if (!*rest || strcspn(rest, " ") >= sizeof ga.keyref)
+    return fail(ctx, GPG_ERR_ASS_PARAMETER, "key number missing");
+  memcpy(ga.keyref, rest, strcspn(rest, " "));
+  return with_app(ctx, do_genkey, (char *)&ga);
+}
+
+/* ---- RANDOM, PASSWD, CHECKPIN ---- */
+
+static gpg_error_t
+do_random(assuan_context_t ctx, struct app *app, char *arg)
+{
+  size_t n = (size_t)strtoul(arg, NULL, 10), resplen = 0;
+  uint8_t apdu[5] = { 0x00, 0x84, 0x00, 0x00, (uint8_t)n };
+  uint8_t *resp = malloc(APDU_RESP_MAX);
+  gpg_error_t err;
+
+  (void)app;
+  if (!resp)
+    return gpg_error_from_syserror();
+  err = rmgr_transmit(apdu, sizeof apdu, resp, APDU_RESP_MAX, &resplen);
+  if (!err && (resplen != n + 2 || resp[n] != 0x90 || resp[n + 1]))
+    err = gpg_error(GPG_ERR_CARD);
+  if (!err)
+    err = assuan_send_data(ctx, resp, n);
+  free(resp);
+  return err;
+}
+
+static gpg_error_t
+cmd_random(assuan_context_t ctx, char *line)
+{
+  char *end;
+  unsigned long n = strtoul(line, &end, 10);
+
+  if (end == line || *end || !n || n > 255)
+    return fail(ctx, GPG_ERR_ASS_PARAMETER, "RANDOM wants a count from 1 to 255");
+  return with_app(ctx, do_random, line);
+}
+
+static gpg_error_t
+do_passwd(assuan_context_t ctx, struct app *app, char *chvno)
+{
+  struct app_io io;
+  unsigned int flags = (unsigned int)(unsigned char)chvno[strlen(chvno) + 1];
+
+  make_io(ctx, &io);
+  return app_change_pin(app, &io, chvno, flags);
+}
+
+static gpg_error_t
+cmd_passwd(assuan_context_t ctx, char *line)
+{
+  char chv[16], *rest;
+  unsigned int flags = 0;
+  gpg_error_t err = check_options(ctx, line, "--reset --clear --nullpin", &rest);
+
+  if (err)
+    return err;
+  if (has_option(line, "--nullpin"))
+    return fail(ctx, GPG_ERR_NOT_SUPPORTED, "--nullpin: OpenPGP cards have no NullPIN");
+  if (!*rest || strcspn(rest, " ") >= sizeof chv - 2)
+    return fail(ctx, GPG_ERR_ASS_PARAMETER, "CHV number missing");
+  flags |= has_option(line, "--reset") ? APP_PASSWD_RESET : 0;
+  flags |= has_option(line, "--clear") ? APP_PASSWD_CLEAR : 0;
+  if ((flags & APP_PASSWD_CLEAR) && (flags & APP_PASSWD_RESET))
+    return fail(ctx, GPG_ERR_UNSUPPORTED_OPERATION, "--clear used with other options");
+  snprintf(chv, sizeof chv - 1, "%.*s", (int)strcspn(rest, " "), rest);
+  chv[strlen(chv) + 1] = (char)flags;
+  return with_app(ctx, do_passwd, chv);
+}
+
+static gpg_error_t
+do_checkpin(assuan_context_t ctx, struct app *app, char *idstr)
+{
+  struct app_io io;
+
+  make_io(ctx, &io);
+  return app_check_pin(app, &io, idstr);
+}
+
+static gpg_error_t
+cmd_checkpin(assuan_context_t ctx, char *line)
+{
+  char idstr[80];
+
+  while (*line == ' ')
+    line++;
+  if (!*line || strcspn(line, " ") >= sizeof idstr)
+    return fail(ctx, GPG_ERR_ASS_PARAMETER, "CHECKPIN wants the serial number");
+  /* A copy: the PIN inquiry reuses the Assuan line buffer behind LINE. */
+  snprintf(idstr, sizeof idstr, "%.*s", (int)strcspn(line, " "), line);
+  return with_app(ctx, do_checkpin, idstr);
+}
+
+/* ---- LOCK, UNLOCK, RESTART, DISCONNECT, KILLSCD ---- */
+
+static gpg_error_t
+cmd_lock(assuan_context_t ctx, char *line)
+{
+  char *rest;
+  gpg_error_t err = check_options(ctx, line, "--wait", &rest);
+
+  if (!err)
+    err = rmgr_lock(session_of(ctx)->rs, has_option(line, "--wait"));
+  if (gpg_err_code(err) == GPG_ERR_LOCKED)
+    err = fail(ctx, GPG_ERR_LOCKED, "another session holds the card LOCK");
+  return err;
+}
+
+static gpg_error_t
+cmd_unlock(assuan_context_t ctx, char *line)
+{
+  gpg_error_t err;
+
+  (void)line;
+  err = rmgr_unlock(session_of(ctx)->rs);
+  if (err)
+    err = fail(ctx, GPG_ERR_NOT_LOCKED, "this session holds no LOCK");
+  return err;
+}
+
+static gpg_error_t
+cmd_restart(assuan_context_t ctx, char *line)
+{
+  struct session *sess = session_of(ctx);
+
+  (void)line;
+  rmgr_restart(sess->rs, 0);
+  free(sess->setdata);
+  sess->setdata = NULL;
+  sess->setdatalen = 0;
+  return 0;
+}
+
+static gpg_error_t
+cmd_disconnect(assuan_context_t ctx, char *line)
+{
+  (void)line;
+  rmgr_disconnect(session_of(ctx)->rs);
+  return 0;
+}
+
+static gpg_error_t
+cmd_killscd(assuan_context_t ctx, char *line)
+{
+  (void)line;
+  session_of(ctx)->stopme = 1;
+  assuan_set_flag(ctx, ASSUAN_FORCE_CLOSE, 1);
+  return assuan_set_okay_line(ctx, "closing connection");
+}
+
+/* RESET is libassuan's own command; this is its notification hook. */
+static gpg_error_t
+reset_notify(assuan_context_t ctx, char *line)
+{
+  rmgr_restart(session_of(ctx)->rs, line && strstr(line, "--keep-lock") != NULL);
+  return 0;
+}
+
+/* ---- APDU ---- */
+
+static gpg_error_t
+send_apdu(assuan_context_t ctx, const uint8_t *apdu, size_t len, int more)
+{
+  uint8_t *resp = malloc(APDU_RESP_MAX), *all = malloc(APDU_RESP_MAX);
+  uint8_t getresp[5] = { 0x00, 0xC0, 0x00, 0x00, 0x00 };
+  size_t resplen = 0, total = 0;
+  gpg_error_t err = resp && all ? 0 : gpg_error_from_syserror();
+
+  while (!err)
+    {
+      err = rmgr_transmit(apdu, len, resp, APDU_RESP_MAX, &resplen);
+      if (!err && (resplen < 2 || total + resplen > APDU_RESP_MAX))
+        err = gpg_error(GPG_ERR_CARD);
+      if (err)
+        break;
+      memcpy(all + total, resp, resplen - 2);
+      total += resplen - 2;
+      if (!more || resp[resplen - 2] != 0x61)
+        break;
+      getresp[0] = apdu[0];
+      getresp[4] = resp[resplen - 1];
+      apdu = getresp;
+      len = sizeof getresp;
+    }
+  if (!err)
+    {
+      memcpy(all + total, resp + resplen - 2, 2);
+      err = assuan_send_data(ctx, all, total + 2);
+    }
+  free(resp);
+  free(all);
+  return err;
+}
+
+static gpg_error_t
+do_apdu(assuan_context_t ctx, struct app *app, char *line)
+{
+  uint8_t atr[33], *apdu = NULL;
+  char hex[2 * 33 + 1];
+  size_t atrlen = 0, i, len = 0;
+  char *rest = line + strlen(line) + 1;
+  gpg_error_t err = 0;
+
+  (void)app;
+  if (has_option(line, "--atr"))
+    {
+      rmgr_atr(atr, sizeof atr, &atrlen);
+      for (i = 0; i < atrlen; i++)
+        snprintf(hex + 2 * i, 3, "%02X", atr[i]);
+      hex[2 * atrlen] = 0;
+      err = assuan_write_status(ctx, "CARD-ATR", hex);
+    }
+  if (!err && *rest)
+    err = hex_decode(ctx, rest, &apdu, &len);
+  if (!err && *rest && len < 4)
+    err = fail(ctx, GPG_ERR_INV_DATA, "an APDU has at least 4 bytes");
+  if (!err && *rest)
+    {
+      err = send_apdu(ctx, apdu, len, has_option(line, "--more"));
+      rmgr_invalidate_app(); /* the client may have changed anything */
+    }
+  free(apdu);
+  return err;
+}
+
+static gpg_error_t
+cmd_apdu(assuan_context_t ctx, char *line)
+{
+  struct session *sess = session_of(ctx);
+  struct app *app;
+  char *rest, *buf;
+  gpg_error_t err = check_options(ctx, line, "--atr --more --exlen --dump-atr", &rest);
+  size_t n;
+
+  if (err)
+    return err;
+  n = (size_t)(rest - line);
+  buf = calloc(1, strlen(line) + 2);
+  if (!buf)
+    return gpg_error_from_syserror();
+  memcpy(buf, line, n);
+  strcpy(buf + n + 1, rest);
+  err = rmgr_begin(sess->rs, 0, NULL, &app);
+  if (!err)
+    {
+      err = do_apdu(ctx, app, buf);
+      rmgr_end(sess->rs, err);
+    }
+  free(buf);
+  return err;
+}
+
+/* ---- SWITCHCARD, SWITCHAPP, DEVINFO ---- */
+
+static char kw_serialno[] = "SERIALNO";
+static char kw_device[] = "DEVICE";
+
+static gpg_error_t
+do_serial_status(assuan_context_t ctx, struct app *app, char *kw)
+{
+  char buf[120];
+
+  if (!strcmp(kw, "DEVICE"))
+    snprintf(buf, sizeof buf, "openpgp %s openpgp", app_serialno(app));
+  else
+    snprintf(buf, sizeof buf, "%s", app_serialno(app));
+  return assuan_write_status(ctx, kw, buf);
+}
+
+static gpg_error_t
+cmd_switchcard(assuan_context_t ctx, char *line)
+{
+  (void)line; /* one card at a time: the current one */
+  return with_app(ctx, do_serial_status, kw_serialno);
+}
+
+static gpg_error_t
+cmd_switchapp(assuan_context_t ctx, char *line)
+{
+  while (*line == ' ')
+    line++;
+  if (*line && strcasecmp(line, "openpgp"))
+    return fail(ctx, GPG_ERR_NOT_SUPPORTED, "only the openpgp application exists");
+  return with_app(ctx, do_serial_status, kw_serialno);
+}
+
+static gpg_error_t
+cmd_devinfo(assuan_context_t ctx, char *line)
+{
+  if (strstr(line, "--watch"))
+    return fail(ctx, GPG_ERR_NOT_SUPPORTED, "DEVINFO --watch is not supported");
+  return with_app(ctx, do_serial_status, kw_device);
+}
+
+/* ---- GETINFO ---- */
+
+static gpg_error_t
+send_string(assuan_context_t ctx, const char *s)
+{
+  return assuan_send_data(ctx, s, strlen(s));
+}
+
+static gpg_error_t
+info_version(assuan_context_t ctx, char *arg)
+{
+  (void)arg;
+  return send_string(ctx, PACKAGE_VERSION);
+}
+
+static gpg_error_t
+info_pid(assuan_context_t ctx, char *arg)
+{
+  char buf[32];
+
+  (void)arg;
+  snprintf(buf, sizeof buf, "%lu", (unsigned long)getpid());
+  return send_string(ctx, buf);
+}
+
+static gpg_error_t
+info_socket_name(assuan_context_t ctx, char *arg)
+{
+  (void)arg;
+  if (!*server_socket_name())
+    return fail(ctx, GPG_ERR_NO_DATA, "no socket in --server mode");
+  return send_string(ctx, server_socket_name());
+}
+
+static gpg_error_t
+info_connections(assuan_context_t ctx, char *arg)
+{
+  char buf[32];
+
+  (void)arg;
+  snprintf(buf, sizeof buf, "%u", server_connection_count());
+  return send_string(ctx, buf);
+}
+
+static gpg_error_t
+info_status(assuan_context_t ctx, char *arg)
+{
+  char c[2] = { (char)rmgr_status_char(session_of(ctx)->rs), 0 };
+
+  (void)arg;
+  return send_string(ctx, c);
+}
+
+static gpg_error_t
+info_reader_list(assuan_context_t ctx, char *arg)
+{
+  char *buf = malloc(READER_MAX * READER_NAME_MAX + 1);
+  gpg_error_t err;
+
+  (void)arg;
+  if (!buf)
+    return gpg_error_from_syserror();
+  err = rmgr_reader_list(buf, READER_MAX * READER_NAME_MAX + 1);
+  if (!err)
+    err = send_string(ctx, buf);
+  free(buf);
+  return err;
+}
+
+static gpg_error_t
+info_deny_admin(assuan_context_t ctx, char *arg)
+{
+  (void)ctx;
+  (void)arg;
+  return options && options->deny_admin ? 0 : gpg_error(GPG_ERR_GENERAL);
+}
+
+static gpg_error_t
+info_app_list(assuan_context_t ctx, char *arg)
+{
+  (void)arg;
+  return send_string(ctx, "openpgp:OpenPGP card\n");
+}
+
+static gpg_error_t
+info_card_list(assuan_context_t ctx, char *arg)
+{
+  gpg_error_t err = with_app(ctx, do_serial_status, kw_serialno);
+
+  (void)arg;
+  /* No card is an empty list, not an error. */
+  return gpg_err_code(err) == GPG_ERR_ENODEV ? 0 : err;
+}
+
+static gpg_error_t
+info_active_apps(assuan_context_t ctx, char *arg)
+{
+  (void)arg;
+  return send_string(ctx, "openpgp");
+}
+
+static gpg_error_t info_cmd_has_option(assuan_context_t ctx, char *arg);
+
+static const struct
+{
+  const char *name;
+  cmd_handler fn;
+} info_table[] = {
+  { "version", info_version },
+  { "pid", info_pid },
+  { "socket_name", info_socket_name },
+  { "connections", info_connections },
+  { "status", info_status },
+  { "reader_list", info_reader_list },
+  { "deny_admin", info_deny_admin },
+  { "app_list", info_app_list },
+  { "card_list", info_card_list },
+  { "active_apps", info_active_apps },
+  { "all_active_apps", info_active_apps },
+  { "cmd_has_option", info_cmd_has_option },
+};
+
+static gpg_error_t
+cmd_getinfo(assuan_context_t ctx, char *line)
+{
+  size_t i, n;
+
+  while (*line == ' ')
+    line++;
+  n = strcspn(line, " ");
+  for (i = 0; i < sizeof info_table / sizeof *info_table; i++)
+    if (strlen(info_table[i].name) == n && !strncmp(line, info_table[i].name, n))
+      return info_table[i].fn(ctx, line + n + (line[n] ? 1 : 0));
+  return fail(ctx, GPG_ERR_ASS_PARAMETER, "unknown GETINFO subcommand");
+}
+
+/* ---- the table ---- */
+
+static const struct
+{
+  const char *name;
+  cmd_handler handler;
+  const char *options; /* for GETINFO cmd_has_option */
+  const char *help;
+} cmd_table[] = {
+  { "SERIALNO", cmd_serialno, "--demand --all",
+    "SERIALNO [--demand=<serialno>] [--all] [<apptype>]\n\n"
+    "Select the card (the one with SERIALNO when --demand is given) and\n"
+    "return its serial number as a status line.  Also clears the\n"
+    "card-removed state." },
+  { "LEARN", cmd_learn, "--force --keypairinfo --multi --reread",
+    "LEARN [--force] [--keypairinfo] [--multi] [--reread]\n\n"
+    "Return the card's information as status lines (READER, SERIALNO,\n"
+    "APPTYPE, ..., KEYPAIRINFO)." },
+  { "READCERT", cmd_readcert, "", "READCERT <certid>\n\nReturn the certificate." },
+  { "READKEY", cmd_readkey, "--advanced --info --info-only --format",
+    "READKEY [--advanced] [--info[-only]] [--format=advanced|ssh] [--] <keyid>\n\n"
+    "Return the public key as a canonical S-expression." },
+  { "KEYINFO", cmd_keyinfo, "--list --data",
+    "KEYINFO [--list[=sign|encr|auth]] [--data] [<keygrip>]\n\n"
+    "Status lines KEYINFO <grip> T <serialno> <keyref> <usage>." },
+  { "SETDATA", cmd_setdata, "--append",
+    "SETDATA [--append] <hexstring>\n\n"
+    "The data for PKSIGN, PKAUTH or PKDECRYPT (4096 bytes at most)." },
+  { "PKSIGN", cmd_pksign, "--hash",
+    "PKSIGN [--hash=sha1|sha224|sha256|sha384|sha512|rmd160|md5|none] <keyid>\n\n"
+    "Sign the SETDATA data; the signature comes as a D line." },
+  { "PKAUTH", cmd_pkauth, "",
+    "PKAUTH <keyid>\n\nAuthenticate: sign SETDATA with key 3." },
+  { "PKDECRYPT", cmd_pkdecrypt, "",
+    "PKDECRYPT <keyid>\n\nDecrypt SETDATA; S PADDING, then the plaintext." },
+  { "GETATTR", cmd_getattr, "", "GETATTR <name> [<keygrip>]\n\nRead an attribute." },
+  { "SETATTR", cmd_setattr, "",
+    "SETATTR <name> <value>\n\nWrite an attribute; VALUE is percent-plus escaped." },
+  { "WRITECERT", cmd_writecert, "",
+    "WRITECERT <certid>\n\nStore the certificate asked for by INQUIRE CERTDATA." },
+  { "WRITEKEY", cmd_writekey, "--force",
+    "WRITEKEY [--force] <keyid>\n\nStore the private key asked for by INQUIRE KEYDATA." },
+  { "GENKEY", cmd_genkey, "--force --timestamp --algo",
+    "GENKEY [--force] [--timestamp=<iso|epoch>] [--algo=<algo>] <keyno>\n\n"
+    "Generate a key on the card." },
+  { "RANDOM", cmd_random, "", "RANDOM <n>\n\nReturn N random bytes from the card." },
+  { "PASSWD", cmd_passwd, "--reset --clear --nullpin",
+    "PASSWD [--reset] [--clear] <chvno>\n\nChange or unblock a PIN." },
+  { "CHECKPIN", cmd_checkpin, "", "CHECKPIN <idstr>\n\nVerify a PIN now." },
+  { "LOCK", cmd_lock, "--wait",
+    "LOCK [--wait]\n\nGive this session exclusive use of the card." },
+  { "UNLOCK", cmd_unlock, "", "UNLOCK\n\nRelease the LOCK." },
+  { "GETINFO", cmd_getinfo, "",
+    "GETINFO <what>\n\nversion, pid, socket_name, connections, status, reader_list,\n"
+    "deny_admin, app_list, card_list, active_apps, all_active_apps,\n"
+    "cmd_has_option <cmd> <opt>." },
+  { "RESTART", cmd_restart, "",
+    "RESTART\n\nEnd the virtual session: release the card and the LOCK." },
+  { "DISCONNECT", cmd_disconnect, "", "DISCONNECT\n\nDisconnect from the card." },
+  { "APDU", cmd_apdu, "--atr --more --exlen --dump-atr",
+    "APDU [--atr] [--more] [--exlen[=N]] [<hexstring>]\n\n"
+    "Send a raw APDU; the response data and status word come as a D line." },
+  { "KILLSCD", cmd_killscd, "", "KILLSCD\n\nStop the daemon when this session ends." },
+  { "SWITCHCARD", cmd_switchcard, "", "SWITCHCARD [<serialno>]\n\nSelect a card." },
+  { "SWITCHAPP", cmd_switchapp, "", "SWITCHAPP [<appname>]\n\nSelect an application." },
+  { "DEVINFO", cmd_devinfo, "--watch", "DEVINFO\n\nS DEVICE <type> <serialno> <app>." },
+};
+
+static gpg_error_t
+info_cmd_has_option(assuan_context_t ctx, char *arg)
+{
+  char cmd[32], opt[64];
+  size_t i;
+
+  if (sscanf(arg, "%31s %63s", cmd, opt) != 2)
+    return fail(ctx, GPG_ERR_ASS_PARAMETER, "usage: cmd_has_option CMD OPT");
+  for (i = 0; i < sizeof cmd_table / sizeof *cmd_table; i++)
+    if (!strcasecmp(cmd, cmd_table[i].name))
+      {
+        char dashed[70];
+        snprintf(dashed, sizeof dashed, "--%s", opt);
+        const char *hit = strstr(cmd_table[i].options, dashed);
+        size_t n = strlen(dashed);
+        return hit && (hit[n] == ' ' || !hit[n]) ? 0 : gpg_error(GPG_ERR_FALSE);
+      }
+  return gpg_error(GPG_ERR_FALSE);
+}
+
+/* OPTION event-signal=N: a card event sends signal N to the agent. */
+static gpg_error_t
+option_handler(assuan_context_t ctx, const char *key, const char *value)
+{
+  struct session *sess = session_of(ctx);
+  char *end;
+  long signo;
+
+  if (strcmp(key, "event-signal"))
+    return 0; /* GnuPG ignores the options it does not know */
+  signo = strtol(value, &end, 10);
+  if (!*value || *end || signo < 0 || signo > 64)
+    return fail(ctx, GPG_ERR_ASS_PARAMETER, "event-signal wants a signal number");
+  rmgr_set_event_signal(sess->rs, sess->peer_pid, (int)signo);
+  return 0;
+}
+
+gpg_error_t
+command_session_start(assuan_context_t ctx, pid_t peer_pid)
+{
+  struct session *sess;
+  gpg_error_t err = 0;
+  size_t i;
+
+  for (i = 0; !err && i < sizeof cmd_table / sizeof *cmd_table; i++)
+    err = assuan_register_command(ctx, cmd_table[i].name, cmd_table[i].handler,
+                                  cmd_table[i].help);
+  if (!err)
+    err = assuan_register_option_handler(ctx, option_handler);
+  if (!err)
+    err = assuan_register_reset_notify(ctx, reset_notify);
+  if (!err)
+    assuan_set_hello_line(
+        ctx, "GNU Privacy Guard's Smartcard server ready (dualscd " PACKAGE_VERSION ")");
+  if (err)
+    return err;
+  sess = calloc(1, sizeof *sess);
+  if (sess)
+    sess->rs = rmgr_session_new();
+  if (!sess || !sess->rs)
+    {
+      free(sess);
+      return gpg_error(GPG_ERR_ENOMEM);
+    }
+  sess->peer_pid = peer_pid;
+  assuan_set_pointer(ctx, sess);
+  return 0;
+}
+
+int
+command_session_end(assuan_context_t ctx)
+{
+  struct session *sess = session_of(ctx);
+  int stopme;
+
+  if (!sess)
+    return 0;
+  stopme = sess->stopme;
+  rmgr_session_free(sess->rs);
+  free(sess->setdata);
+  free(sess);
+  assuan_set_pointer(ctx, NULL);
+  return stopme;
+}
