@@ -31,6 +31,51 @@ digestinfo_ok(int hashalgo, size_t len)
   return hl && (len == hl + 15 || len == hl + 19);
 }
 
+/* gpg-agent 2.2 wraps every hash in a DigestInfo before PKSIGN, ECC keys
+ * included; ECDSA and EdDSA cards take the bare hash, so a DigestInfo of
+ * HASHALGO is cut down to its hash, as GnuPG's scdaemon does.  Anything
+ * else is left for the length check to judge. */
+static void
+strip_digestinfo(int hashalgo, const uint8_t **data, size_t *datalen)
+{
+  uint8_t prefix[32];
+  size_t plen = sizeof prefix;
+  unsigned int hl = gcry_md_get_algo_dlen(hashalgo);
+
+  if (!hl || gcry_md_algo_info(hashalgo, GCRYCTL_GET_ASNOID, prefix, &plen))
+    return;
+  if (*datalen == plen + hl && !memcmp(*data, prefix, plen))
+    {
+      *data += plen;
+      *datalen = hl;
+    }
+}
+
+/* The input of INTERNAL AUTHENTICATE as GnuPG's scdaemon prepares it
+ * (do_auth): gpg-agent prefixes even ECC input with a DigestInfo header,
+ * 19 bytes for a SHA-2 hash on NIST curves; for everything else on an ECC
+ * key (EdDSA over the raw ssh message) it is 15 bytes, dropped unseen.
+ * RSA input is limited to what a 2048-bit key can take (40%). */
+static gpg_error_t
+auth_input(const struct key_attr *a, const uint8_t **data, size_t *datalen)
+{
+  size_t cut = 0;
+
+  if (!*data || !*datalen)
+    return gpg_error(GPG_ERR_INV_VALUE);
+  if (a->type == KEY_RSA)
+    return *datalen > 101 ? gpg_error(GPG_ERR_INV_VALUE) : 0;
+  if (!a->curve->djb && (*datalen == 51 || *datalen == 67 || *datalen == 83))
+    cut = 19;
+  else
+    cut = 15;
+  if (*datalen <= cut)
+    return gpg_error(GPG_ERR_INV_VALUE);
+  *data += cut;
+  *datalen -= cut;
+  return 0;
+}
+
 static gpg_error_t
 internal_auth(struct app *app, const struct app_io *io, const uint8_t *data, size_t len,
               uint8_t **r_sig, size_t *r_siglen)
@@ -65,12 +110,17 @@ app_sign(struct app *app, const struct app_io *io, const char *keyid, int hashal
     err = app_key_attr(app, keyno, &a);
   if (err)
     return err;
+  if (keyno == 2)
+    {
+      err = auth_input(&a, &data, &datalen);
+      return err ? err : internal_auth(app, io, data, datalen, r_sig, r_siglen);
+    }
+  if (a.type == KEY_ECC && data && hashalgo)
+    strip_digestinfo(hashalgo, &data, &datalen);
   if (!data || !datalen || datalen > 512
       || (a.type == KEY_RSA && !digestinfo_ok(hashalgo, datalen))
       || (a.type == KEY_ECC && hashalgo && datalen != gcry_md_get_algo_dlen(hashalgo)))
     return gpg_error(GPG_ERR_INV_VALUE);
-  if (keyno == 2)
-    return internal_auth(app, io, data, datalen, r_sig, r_siglen);
   err = app_verify_pw1(app, io, 1);
   if (!err)
     err = app_cmd(app, 0x2A, 0x9E, 0x9A, data, datalen, APDU_LE_MAX, &out, &outlen, NULL);
@@ -91,6 +141,7 @@ gpg_error_t
 app_auth(struct app *app, const struct app_io *io, const char *keyid, const uint8_t *data,
          size_t datalen, uint8_t **r_sig, size_t *r_siglen)
 {
+  struct key_attr a;
   int keyno;
   gpg_error_t err;
 
@@ -101,8 +152,10 @@ app_auth(struct app *app, const struct app_io *io, const char *keyid, const uint
     err = app_parse_keyid(app, keyid, &keyno);
   if (!err && keyno != 2)
     err = gpg_error(GPG_ERR_INV_ID);
-  if (!err && (!data || !datalen || datalen > 512))
-    err = gpg_error(GPG_ERR_INV_VALUE);
+  if (!err)
+    err = app_key_attr(app, 2, &a);
+  if (!err)
+    err = auth_input(&a, &data, &datalen);
   return err ? err : internal_auth(app, io, data, datalen, r_sig, r_siglen);
 }
 

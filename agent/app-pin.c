@@ -204,36 +204,43 @@ app_change_pin(struct app *app, const struct app_io *io, const char *chvno,
       err = app_verify_pw3(app, io);
       return err ? err : app_put_do(app, 0xD3, NULL, 0);
     }
-  if (n == 3 || (n == 2 && !(flags & APP_PASSWD_RESET)))
+  if (flags & APP_PASSWD_RESET)
     {
-      /* Admin PIN change, or setting the Reset Code (needs the Admin PIN). */
-      if (n == 2)
-        err = app_verify_pw3(app, io);
-      else
-        err = ask_pin(io,
-                      prompt = build_prompt(app, "|A|Please enter the Admin PIN", 0, 2),
-                      8, &old);
-      if (!err)
-        err = ask_pin(io, n == 3 ? "|AN|New Admin PIN" : "|RN|New Reset Code", 8, &new);
-      if (!err && n == 3)
-        err = send_change(app, 0x24, 0x00, 0x83, old, new);
-      else if (!err)
-        err = app_put_do(app, 0xD3, (const uint8_t *)new, strlen(new));
+      /* As GnuPG's scdaemon: --reset always asks for the Admin PIN, then
+       * sets a new PW1 (chvno 1) or a new Reset Code (chvno 2). */
       if (n == 3)
-        app->did_chv3 = 0;
+        return gpg_error(GPG_ERR_INV_ID);
+      app->did_chv3 = 0;
+      err = app_verify_pw3(app, io);
+      if (!err)
+        err = ask_pin(io, n == 2 ? "|RN|New Reset Code" : "|N|New PIN", n == 2 ? 8 : 6,
+                      &new);
+      if (!err && n == 2)
+        err = app_put_do(app, 0xD3, (const uint8_t *)new, strlen(new));
+      else if (!err)
+        err = send_change(app, 0x2C, 0x02, 0x81, NULL, new);
     }
-  else if (flags & APP_PASSWD_RESET)
+  else if (n == 3)
     {
-      /* Unblock PW1: with the Admin PIN when verified, else the Reset Code. */
-      if (!app->did_chv3)
-        err = ask_pin(io,
-                      prompt = build_prompt(
-                          app, "||Please enter the Reset Code for the card", 0, 1),
-                      8, &old);
+      err = ask_pin(io, prompt = build_prompt(app, "|A|Please enter the Admin PIN", 0, 2),
+                    8, &old);
+      if (!err)
+        err = ask_pin(io, "|AN|New Admin PIN", 8, &new);
+      if (!err)
+        err = send_change(app, 0x24, 0x00, 0x83, old, new);
+      app->did_chv3 = 0;
+    }
+  else if (n == 2)
+    {
+      /* chvno 2 without --reset: unblock PW1 with the Reset Code. */
+      err = ask_pin(
+          io,
+          prompt = build_prompt(app, "||Please enter the Reset Code for the card", 0, 1),
+          8, &old);
       if (!err)
         err = ask_pin(io, "|N|New PIN", 6, &new);
       if (!err)
-        err = send_change(app, 0x2C, old ? 0x00 : 0x02, 0x81, old, new);
+        err = send_change(app, 0x2C, 0x00, 0x81, old, new);
     }
   else
     {

@@ -236,15 +236,24 @@ test_genkey_sign(void)
   CHECK_OK(app_sign(app, &io, grip, GCRY_MD_SHA256, h, 32, &sig, &siglen));
   CHECK_INT(apdus() - before, 2); /* C4 says PW1 is good for one signature */
   free(sig);
+  /* gpg-agent 2.2 sends a DigestInfo for ECC keys too: the card gets the hash. */
+  CHECK_OK(app_readkey(app, "OPENPGP.1", &pk, &pklen));
+  CHECK_OK(app_sign(app, &io, grip, GCRY_MD_SHA256, di, sizeof di, &sig, &siglen));
+  verify_sig(pk, pklen, "(data(flags eddsa)(hash-algo sha512)(value %b))", h, 32, sig,
+             siglen, 2);
+  free(sig);
+  free(pk);
 
   CHECK_OK(app_genkey(app, &io, "3", "nistp256", APP_GENKEY_FORCE, 1700000001));
   check_grip(app, 3);
   CHECK_OK(app_readkey(app, "OPENPGP.3", &pk, &pklen));
   CHECK_OK(app_keygrip(app, 3, grip));
-  CHECK_OK(app_sign(app, &io, grip, GCRY_MD_SHA256, h, 32, &sig, &siglen));
+  /* The authentication key by keygrip is served with INTERNAL AUTHENTICATE,
+   * its DigestInfo header dropped as GnuPG's scdaemon does. */
+  CHECK_OK(app_sign(app, &io, grip, GCRY_MD_SHA256, di, sizeof di, &sig, &siglen));
   verify_sig(pk, pklen, "(data(flags raw)(value %b))", h, 32, sig, siglen, 1);
   free(sig);
-  CHECK_OK(app_auth(app, &io, "OPENPGP.3", h, 32, &sig, &siglen));
+  CHECK_OK(app_auth(app, &io, "OPENPGP.3", di, sizeof di, &sig, &siglen));
   verify_sig(pk, pklen, "(data(flags raw)(value %b))", h, 32, sig, siglen, 1);
   free(sig);
   free(pk);
@@ -514,7 +523,8 @@ test_passwd(void)
 {
   static const char *const chpw1[] = { "123456", "111111", NULL };
   static const char *const chpw3[] = { "12345678", "87654321", NULL };
-  static const char *const setrc[] = { "rcrcrcrc", NULL };
+  static const char *const setrc[] = { "87654321", "rcrcrcrc", NULL };
+  static const char *const adminreset[] = { "87654321", "444444", NULL };
   static const char *const unblock[] = { "rcrcrcrc", "222222", NULL };
   static const char *const badrc[] = { "xxxxxxxx", "333333", NULL };
   struct app *app = fresh(0);
@@ -536,9 +546,10 @@ test_passwd(void)
   CHECK_STR(last_prompt, "|AN|New Admin PIN");
   admin_answer = "87654321";
   CHECK_OK(app_check_pin(app, &io, idstr));
-  /* The Reset Code (needs the Admin PIN, verified just now). */
+  /* The Reset Code: PASSWD --reset 2, as gpg sends it; like GnuPG's
+   * scdaemon it always asks for the Admin PIN first. */
   queued = setrc;
-  CHECK_OK(app_change_pin(app, &io, "2", 0));
+  CHECK_OK(app_change_pin(app, &io, "2", APP_PASSWD_RESET));
   CHECK_STR(last_prompt, "|RN|New Reset Code");
   lines[0] = 0;
   CHECK_OK(app_getattr(app, &io, "CHV-STATUS"));
@@ -550,9 +561,9 @@ test_passwd(void)
     CHECK(app_check_pin(app, &io, app_serialno(app)) != 0);
   CHECK_ERR(app_check_pin(app, &io, app_serialno(app)), GPG_ERR_PIN_BLOCKED);
   queued = badrc;
-  CHECK(app_change_pin(app, &io, "1", APP_PASSWD_RESET) != 0);
+  CHECK(app_change_pin(app, &io, "2", 0) != 0);
   queued = unblock;
-  CHECK_OK(app_change_pin(app, &io, "1", APP_PASSWD_RESET));
+  CHECK_OK(app_change_pin(app, &io, "2", 0));
   CHECK(strstr(last_prompt, "|N|New PIN") == last_prompt);
   pin_answer = "222222";
   CHECK_OK(app_check_pin(app, &io, app_serialno(app)));
@@ -561,6 +572,13 @@ test_passwd(void)
   CHECK_STR(
       lines,
       "CHV-STATUS +0+127+127+127+3+3+3\n"); /* a good Reset Code resets its counter */
+  /* PASSWD --reset 1: a new PW1 set with the Admin PIN. */
+  queued = adminreset;
+  CHECK_OK(app_change_pin(app, &io, "1", APP_PASSWD_RESET));
+  CHECK_STR(last_prompt, "|N|New PIN");
+  pin_answer = "444444";
+  CHECK_OK(app_check_pin(app, &io, app_serialno(app)));
+  CHECK_ERR(app_change_pin(app, &io, "3", APP_PASSWD_RESET), GPG_ERR_INV_ID);
   /* --clear removes the Reset Code. */
   CHECK_OK(app_change_pin(app, &io, "2", APP_PASSWD_CLEAR));
   lines[0] = 0;

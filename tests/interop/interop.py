@@ -1,6 +1,8 @@
 #!/usr/bin/python3
-# interop.py BUILD_DIR - GnuPG 2.2's own scdaemon, gpg and gpg-agent, and
-# OpenSC, drive the software OpenPGP card through a private pcscd.
+# interop.py [--scdaemon PATH] BUILD_DIR - gpg, gpg-agent and OpenSC drive
+# the software OpenPGP card through a private pcscd, with GnuPG 2.2's own
+# scdaemon (the default) or the card daemon at PATH (the built dualscd) as
+# gpg-agent's scdaemon-program.
 #
 # One TAP stream, one line per workflow step.  The steps share one world and
 # one card, in order: a cold --card-status (its APDUs counted), OpenSC reads
@@ -9,6 +11,11 @@
 # Every step asserts what came out (values read back, a verified signature,
 # decrypted bytes), not only an exit status.  A step that fails does not
 # stop the run, so one bug shows as one "not ok" with its evidence.
+#
+# The APDU budgets of issue 4 are dualscd's promise, not GnuPG's: they are
+# asserted (from the card's APDU log) only when --scdaemon names dualscd.
+# GnuPG's scdaemon runs against the same steps with no budget, its counts
+# only printed, so the two runs can be compared line by line.
 import os
 import re
 import shutil
@@ -26,23 +33,28 @@ PW1, PW3 = "123456", "12345678"
 RESET_CODE = "87654321"
 CMD_TIMEOUT = 60
 
-# Status words a v3.4 card gives to GnuPG's read-only, cold --card-status
-# of a card without keys: success and "more data" for everything, plus two
-# answers that are part of the protocol, not errors: scdaemon first tries to
-# select the ISO master file (an OpenPGP card has none: 6A82), and reading
-# the public key of an empty key slot is "referenced data not found" (6A88,
-# as GnuPG's own scd/app-openpgp.c expects).  Anything else (6D00, 6A88 for
-# a data object, 6F00) fails the step.
+# Status words a v3.4 card gives to a read-only, cold --card-status of a
+# card without keys: success and "more data" for everything, plus answers
+# that are part of the protocol, not errors: reading the public key of an
+# empty key slot is "referenced data not found" (6A88, as GnuPG's own
+# scd/app-openpgp.c expects), and GnuPG's scdaemon (only it) first tries to
+# select the ISO master file (an OpenPGP card has none: 6A82).  Anything
+# else (6D00, 6A88 for a data object, 6F00) fails the step.
 CARD_STATUS_SW = [
     (re.compile(r"INS=.. "), re.compile(r"^(9000|61[0-9A-F]{2})$")),
-    (re.compile(r"INS=A4 P1=00 P2=0C Lc=2 .*data=3F00 "), re.compile("^6A82$")),
     (re.compile(r"INS=47 P1=81 "), re.compile("^6A88$")),
 ]
+GNUPG_CARD_STATUS_SW = [
+    (re.compile(r"INS=A4 P1=00 P2=0C Lc=2 .*data=3F00 "), re.compile("^6A82$")),
+]
 
-
-def sw_expected(line, sw):
-    return sw is not None and any(
-        cmd.search(line) and want.match(sw) for cmd, want in CARD_STATUS_SW)
+# dualscd's APDU budgets (issue 4), from the card's APDU log.  The cold
+# --card-status costs 9 APDUs today; the goal is 7.  GnuPG 2.2.40's
+# scdaemon needs 25 cold and 8 warm for the same card, and 4 per signature
+# (measured here); its counts are printed, not asserted.
+COLD_CARD_STATUS_BUDGET = 9
+COLD_CARD_STATUS_GOAL = 7
+WARM_CARD_STATUS_BUDGET = 1
 
 
 class StepFailed(Exception):
@@ -57,10 +69,12 @@ def check(cond, what):
 class World:
     """A started test world: its environment and helpers to drive GnuPG."""
 
-    def __init__(self, build):
+    def __init__(self, build, scdaemon=None):
         self.dir = tempfile.mkdtemp(prefix="dualscd-interop.")
+        opts = ["--scdaemon", scdaemon] if scdaemon else []
         out = subprocess.run(
-            [os.path.join(WORLD_SCRIPTS, "start.sh"), build, self.dir],
+            [os.path.join(WORLD_SCRIPTS, "start.sh")] + opts
+            + [build, self.dir],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             timeout=60)
         if out.returncode:
@@ -200,8 +214,10 @@ def processes_with(text):
 
 
 class Suite:
-    def __init__(self, world):
+    def __init__(self, world, daemon, budgets):
         self.w = world
+        self.daemon = daemon    # "dualscd" or "scdaemon", for the notes
+        self.budgets = budgets  # assert dualscd's APDU budgets
         self.n = 0
         self.failed = 0
         self.keys = {}
@@ -228,6 +244,12 @@ class Suite:
         sys.stdout.flush()
 
 
+def sw_expected(s, line, sw):
+    table = CARD_STATUS_SW + ([] if s.budgets else GNUPG_CARD_STATUS_SW)
+    return sw is not None and any(
+        cmd.search(line) and want.match(sw) for cmd, want in table)
+
+
 def apdu_log_lines(world):
     with open(world.env["DUALSCD_WORLD_APDU_LOG"], errors="replace") as f:
         return [line.rstrip("\n") for line in f if line.startswith("vcard:")]
@@ -242,11 +264,17 @@ def sw_of(line):
 # --- the workflows --------------------------------------------------------
 
 
+def apdus_during(w, fn):
+    """FN's result and the APDU log lines of the commands it caused."""
+    before = len(apdu_log_lines(w))
+    result = fn()
+    return result, apdu_log_lines(w)[before:]
+
+
 def cold_card_status(s):
     w = s.w
     open(w.env["DUALSCD_WORLD_APDU_LOG"], "w").close()
-    st = w.card_status()
-    lines = apdu_log_lines(w)
+    st, lines = apdus_during(w, w.card_status)
     sws = [sw_of(line) for line in lines]
     check(st.get("version", [""])[0] == "0304",
           "version %s, want 0304" % st.get("version"))
@@ -258,15 +286,36 @@ def cold_card_status(s):
     check(st.get("keyattr1", [])[:2] == ["1", "2048"],
           "key 1 attributes %s, want RSA 2048" % st.get("keyattr1"))
     check(lines, "no APDU reached the card")
-    bad = [line for line, sw in zip(lines, sws) if not sw_expected(line, sw)]
+    bad = [line for line, sw in zip(lines, sws)
+           if not sw_expected(s, line, sw)]
     check(not bad, "unexpected status words:\n" + "\n".join(bad))
     s.serial = serial
     summary = {}
     for sw in sws:
         summary[sw] = summary.get(sw, 0) + 1
-    print("# cold gpg --card-status: %d APDUs, status words %s"
-          % (len(lines), " ".join("%sx%d" % kv for kv in sorted(
+    print("# %s: cold gpg --card-status: %d APDUs, status words %s"
+          % (s.daemon, len(lines), " ".join("%sx%d" % kv for kv in sorted(
               summary.items()))))
+    if s.budgets:
+        check(len(lines) <= COLD_CARD_STATUS_BUDGET,
+              "cold --card-status took %d APDUs, budget %d:\n%s"
+              % (len(lines), COLD_CARD_STATUS_BUDGET, "\n".join(lines)))
+        return "%d APDUs (budget %d, goal %d)" % (
+            len(lines), COLD_CARD_STATUS_BUDGET, COLD_CARD_STATUS_GOAL)
+    return "%d APDUs" % len(lines)
+
+
+def warm_card_status(s):
+    """A repeated --card-status: the daemon knows the card already."""
+    w = s.w
+    st, lines = apdus_during(w, w.card_status)
+    check(st.get("serial", [""])[0] == s.serial,
+          "serial %s, the cold read said %s" % (st.get("serial"), s.serial))
+    print("# %s: warm gpg --card-status: %d APDUs" % (s.daemon, len(lines)))
+    if s.budgets:
+        check(len(lines) <= WARM_CARD_STATUS_BUDGET,
+              "repeated --card-status took %d APDUs, budget %d:\n%s"
+              % (len(lines), WARM_CARD_STATUS_BUDGET, "\n".join(lines)))
     return "%d APDUs" % len(lines)
 
 
@@ -355,10 +404,10 @@ GENERATE_ANSWERS = {
 def generate(s, label, want_attr):
     w = s.w
     w.set_pins(admin=PW3, user=PW1)
-    status, _ = w.card_edit(["generate"], GENERATE_ANSWERS)
+    status, err = w.card_edit(["generate"], GENERATE_ANSWERS)
     created = [line.split()[3] for line in status
                if line.startswith("[GNUPG:] KEY_CREATED")]
-    check(created, "no KEY_CREATED status")
+    check(created, "no KEY_CREATED status: %s" % err.strip()[-300:])
     st = w.card_status()
     fprs = st.get("fpr", [])[:3]
     check(all(re.fullmatch(r"[0-9A-F]{40}", f) for f in fprs),
@@ -373,16 +422,40 @@ def generate(s, label, want_attr):
     return "primary %s" % created[-1]
 
 
+# The only commands a signature may cost (issue 4): VERIFY of PW1 for
+# signing (P2=81) when the card needs it, then PSO: COMPUTE DIGITAL
+# SIGNATURE.
+VERIFY_PW1_SIGN = re.compile(r"INS=20 P1=00 P2=81 ")
+PSO_CDS = re.compile(r"INS=2A P1=9E P2=9A ")
+
+
 def sign_verify(s, label):
+    """Two signatures in a row, each verified.  The first may need VERIFY
+    (a fresh card session, or forcesig); the second needs it only when the
+    card forces a PIN for every signature."""
     w = s.w
     key = s.keys[label]
-    data = os.urandom(1000)
-    with open(os.path.join(w.work, "msg"), "wb") as f:
-        f.write(data)
-    count0 = int(w.card_status()["sigcount"][0])
-    w.gpg("--local-user", key["primary"] + "!", "--output", "msg.sig",
-          "--detach-sign", "msg")
-    out = w.gpg("--status-fd", "1", "--verify", "msg.sig", "msg",
+    st = w.card_status()
+    count0, forced = int(st["sigcount"][0]), st["forcepin"][0] == "1"
+    costs = []
+    for n in (1, 2):
+        costs.append(sign_once(s, key, "msg%d" % n, forced or n == 1))
+    count1 = int(w.card_status()["sigcount"][0])
+    check(count1 == count0 + 2, "signature counter %d -> %d" % (count0, count1))
+    print("# %s: %s signatures: %s APDUs" % (
+        s.daemon, label, " and ".join(str(c) for c in costs)))
+    return "APDUs per signature: %s" % ", ".join(str(c) for c in costs)
+
+
+def sign_once(s, key, name, may_verify):
+    """Signs NAME, checks the signature and, for dualscd, its APDU cost."""
+    w = s.w
+    with open(os.path.join(w.work, name), "wb") as f:
+        f.write(os.urandom(1000))
+    _, lines = apdus_during(w, lambda: w.gpg(
+        "--local-user", key["primary"] + "!", "--output", name + ".sig",
+        "--detach-sign", name))
+    out = w.gpg("--status-fd", "1", "--verify", name + ".sig", name,
                 check_rc=False)
     status = out.stdout.decode(errors="replace")
     check(out.returncode == 0 and "[GNUPG:] GOODSIG" in status,
@@ -391,8 +464,16 @@ def sign_verify(s, label):
     check(m and m.group(1) == key["card"][0],
           "signed by %s, want the card's signature key %s"
           % (m and m.group(1), key["card"][0]))
-    count1 = int(w.card_status()["sigcount"][0])
-    check(count1 == count0 + 1, "signature counter %d -> %d" % (count0, count1))
+    if s.budgets:
+        verifies = [x for x in lines if VERIFY_PW1_SIGN.search(x)]
+        psos = [x for x in lines if PSO_CDS.search(x)]
+        others = [x for x in lines if x not in verifies and x not in psos]
+        check(len(psos) == 1 and not others
+              and len(verifies) <= (1 if may_verify else 0),
+              "signature %s cost, want %sPSO only:\n%s"
+              % (name, "VERIFY (if needed) + " if may_verify else "",
+                 "\n".join(lines)))
+    return len(lines)
 
 
 def encrypt_decrypt(s, label):
@@ -566,22 +647,41 @@ ECC25519 = {"cardedit.genkeys.algo": "2", "keygen.curve": "1"}
 NISTP256 = {"cardedit.genkeys.algo": "2", "keygen.curve": "3"}
 
 
+def parse_args(argv):
+    """(build dir, scdaemon path or None) from [--scdaemon PATH] [BUILD]."""
+    scdaemon, rest = None, list(argv)
+    if rest[:1] == ["--scdaemon"]:
+        if len(rest) < 2:
+            raise SystemExit("usage: interop.py [--scdaemon PATH] [BUILD_DIR]")
+        scdaemon, rest = os.path.abspath(rest[1]), rest[2:]
+    if len(rest) > 1:
+        raise SystemExit("usage: interop.py [--scdaemon PATH] [BUILD_DIR]")
+    return os.path.abspath(rest[0] if rest else "."), scdaemon
+
+
 def main():
-    build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".")
+    build, scdaemon = parse_args(sys.argv[1:])
+    if scdaemon and not os.access(scdaemon, os.X_OK):
+        print("Bail out! no card daemon %s (build first)" % scdaemon)
+        return 1
     for tool in ("gpg", "gpgconf", "openpgp-tool", "ssh-keygen", "ssh-add"):
         if not shutil.which(tool):
             print("Bail out! %s missing (run tests/deps.sh)" % tool)
             return 1
     try:
-        world = World(build)
+        world = World(build, scdaemon)
     except Exception as e:
         print("1..1\nnot ok 1 - world starts\n# %s" % e)
         return 1
-    s = Suite(world)
+    # The budgets are dualscd's; any other daemon (GnuPG's) is only counted.
+    daemon = os.path.basename(scdaemon) if scdaemon else "scdaemon"
+    s = Suite(world, daemon, daemon.startswith("dualscd"))
+    print("# card daemon: %s" % (scdaemon or "GnuPG's scdaemon"))
     t0 = time.monotonic()
     steps = [
         ("cold gpg --card-status: serial, version 3.4, status words",
          lambda: cold_card_status(s)),
+        ("repeated gpg --card-status", lambda: warm_card_status(s)),
         ("openpgp-tool reads the card and verifies PW1",
          lambda: opensc_reads_card(s)),
         ("name, url, login, lang set via card-edit, read back",
