@@ -347,6 +347,8 @@ static const struct attr_def attrs[] = {
   { "$ENCRKEYID", 0, get_fixed, "OPENPGP.2" },
   { "$SIGNKEYID", 0, get_fixed, "OPENPGP.1" },
   { "$DISPSERIALNO", 0, get_dispserialno, NULL },
+  /* Binary, escaped by app_status as scdaemon's send_status_info
+   * escapes every value (2.2.40 sends the F9 bytes through it). */
   { "KDF", 0xF9, get_raw, NULL },
   { "MANUFACTURER", 0, get_manufacturer, NULL },
 };

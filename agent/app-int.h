@@ -82,8 +82,9 @@ struct app
   struct app_do cache[C_MAX];
   struct app_pubkey pk[3];
   int did_chv1, did_chv2, did_chv3;
-  uint8_t *xbuf; /* raw response of the channel (65538 bytes) */
-  uint8_t *rbuf; /* collected response data (65536 bytes) */
+  int state_lost; /* the card answered as if another program had used it */
+  uint8_t *xbuf;  /* raw response of the channel (65538 bytes) */
+  uint8_t *rbuf;  /* collected response data (65536 bytes) */
   uint8_t cmdbuf[4 + 3 + 65535 + 2];
 };
 

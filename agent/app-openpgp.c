@@ -89,6 +89,25 @@ send_part(struct app *app, const struct apdu_cmd *cmd, const uint8_t **r_out,
   return apdu_transceive(&io, &c, form, app->rbuf, APP_RBUF_SIZE, r_outlen, r_sw);
 }
 
+/* Status words that contradict what we believe about the card: "security
+ * status not satisfied" (or "conditions of use") while we hold a verified
+ * PIN, and "no such instruction / class" or "file not found" while our
+ * application is selected.  In shared mode these mean another PC/SC program
+ * selected something else, verified a wrong PIN or re-selected us in
+ * between (PC/SC cannot tell us so beforehand).  6A88, and 6A82 to GET
+ * DATA, are left out: absent DOs legitimately answer them. */
+static void
+note_state_lost(struct app *app, uint8_t ins, unsigned int sw)
+{
+  int pin_believed = app->did_chv1 || app->did_chv2 || app->did_chv3;
+
+  if (!app->selected)
+    return;
+  if (((sw == 0x6982 || sw == 0x6985) && pin_believed) || sw == 0x6D00 || sw == 0x6E00
+      || (sw == 0x6A82 && ins != 0xCA))
+    app->state_lost = 1;
+}
+
 /* Sends INS P1 P2 with LC bytes of DATA, expecting up to LE bytes
  * (APDU_LE_MAX: as many as the card gives); chains the command when it is
  * too long for a short APDU and the card cannot take an extended one.
@@ -124,7 +143,10 @@ app_cmd(struct app *app, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *dat
   if (r_sw)
     *r_sw = sw;
   if (!err && sw != SW_SUCCESS)
-    err = sw_to_error(sw);
+    {
+      note_state_lost(app, ins, sw);
+      err = sw_to_error(sw);
+    }
   if (err)
     *r_outlen = 0;
   return err;
@@ -382,7 +404,14 @@ app_invalidate(struct app *app)
       memset(&app->pk[i], 0, sizeof app->pk[i]);
     }
   app->selected = 0;
+  app->state_lost = 0;
   app->did_chv1 = app->did_chv2 = app->did_chv3 = 0;
+}
+
+int
+app_state_lost(const struct app *app)
+{
+  return app && app->state_lost;
 }
 
 void

@@ -63,6 +63,13 @@ void app_close(struct app *app);
  * command re-selects the application. */
 void app_invalidate(struct app *app);
 
+/* Whether the card answered a command as if another PC/SC program had
+ * used it since our last transaction (6982/6985 while we believe a PIN
+ * verified, 6D00/6E00 or 6A82 with the application selected): the caller
+ * invalidates the app and may retry the command once.  Cleared by
+ * app_invalidate. */
+int app_state_lost(const struct app *app);
+
 /* The card's serial number: the 32 hex digits of the AID (DO 4F). */
 const char *app_serialno(const struct app *app);
 

@@ -41,6 +41,13 @@ struct session
   size_t setdatalen;
   pid_t peer_pid;
   int stopme;
+  /* While a command's first attempt runs, its status lines are held back
+   * (see with_app) until it succeeds or talks to the client otherwise. */
+  int holding;
+  int spoke;      /* the attempt sent something that cannot be taken back */
+  size_t attrlen; /* SETATTR: length of the unescaped value */
+  char **held;
+  size_t nheld;
 };
 
 typedef gpg_error_t (*cmd_handler)(assuan_context_t ctx, char *line);
@@ -221,10 +228,81 @@ check_keyid(assuan_context_t ctx, const char *id)
 
 /* ---- the app's view of the client ---- */
 
+/* Forgets the held status lines (the attempt is retried). */
+static void
+drop_held(struct session *sess)
+{
+  size_t i;
+
+  for (i = 0; i < sess->nheld; i++)
+    free(sess->held[i]);
+  free(sess->held);
+  sess->held = NULL;
+  sess->nheld = 0;
+}
+
+/* Sends the held status lines and stops holding: from now on the attempt
+ * has spoken and will not be retried. */
+static gpg_error_t
+release_held(assuan_context_t ctx)
+{
+  struct session *sess = session_of(ctx);
+  gpg_error_t err = 0;
+  size_t i;
+  char *sp;
+
+  if (!sess)
+    return 0;
+  for (i = 0; !err && i < sess->nheld; i++)
+    {
+      sp = sess->held[i] + strlen(sess->held[i]) + 1;
+      err = assuan_write_status(ctx, sess->held[i], sp);
+    }
+  drop_held(sess);
+  sess->holding = 0;
+  sess->spoke = 1;
+  return err;
+}
+
+/* A status line, held back during a first attempt. */
+static gpg_error_t
+emit_status(assuan_context_t ctx, const char *keyword, const char *args)
+{
+  struct session *sess = session_of(ctx);
+  size_t kl = strlen(keyword), al;
+  char **more, *line;
+
+  if (!args)
+    args = "";
+  if (!sess || !sess->holding)
+    return assuan_write_status(ctx, keyword, args);
+  al = strlen(args);
+  more = realloc(sess->held, (sess->nheld + 1) * sizeof *more);
+  if (!more)
+    return gpg_error_from_syserror();
+  sess->held = more;
+  line = malloc(kl + al + 2);
+  if (!line)
+    return gpg_error_from_syserror();
+  memcpy(line, keyword, kl + 1);
+  memcpy(line + kl + 1, args, al + 1);
+  sess->held[sess->nheld++] = line;
+  return 0;
+}
+
+/* Data lines follow the status lines held before them. */
+static gpg_error_t
+emit_data(assuan_context_t ctx, const void *buf, size_t len)
+{
+  gpg_error_t err = release_held(ctx);
+
+  return err ? err : assuan_send_data(ctx, buf, len);
+}
+
 static gpg_error_t
 io_status(void *opaque, const char *keyword, const char *args)
 {
-  return assuan_write_status(opaque, keyword, args ? args : "");
+  return emit_status(opaque, keyword, args);
 }
 
 /* NEEDPIN: gpg-agent answers with the PIN padded by NULs to 90 bytes. */
@@ -240,6 +318,7 @@ io_getpin(void *opaque, const char *prompt, char *pin, size_t pinsize)
     pin[0] = 0;
   if (asprintf(&cmd, "NEEDPIN %s", prompt) < 0)
     return gpg_error_from_syserror();
+  release_held(opaque);              /* the prompt comes after what came before it */
   assuan_begin_confidential(opaque); /* keeps the PIN out of Assuan's logs */
   err = assuan_inquire(opaque, cmd, &value, &len, MAXLEN_PIN);
   assuan_end_confidential(opaque);
@@ -282,12 +361,34 @@ with_app(assuan_context_t ctx, app_fn fn, char *arg)
 {
   struct session *sess = session_of(ctx);
   struct app *app;
-  gpg_error_t err;
+  gpg_error_t err, rerr;
 
   err = rmgr_begin(sess->rs, RMGR_NEED_APP, NULL, &app);
   if (err)
     return err;
+  sess->holding = 1;
+  sess->spoke = 0;
   err = fn(ctx, app, arg);
+  if (err && app_state_lost(app) && !sess->spoke)
+    {
+      /* Another PC/SC program used the card since our last transaction
+       * (see reader-mgr.c): start again from a fresh SELECT, once.  Nothing
+       * reached the client yet (no PIN was asked for, no data sent), so
+       * the retry is invisible except for a PIN prompt it may need. */
+      log_msg(LOG_INFO, 0, "card state changed behind our back (%s); retrying once",
+              gpg_strerror(err));
+      drop_held(sess);
+      sess->holding = 0;
+      app_invalidate(app);
+      err = fn(ctx, app, arg);
+    }
+  else if (err && app_state_lost(app))
+    app_invalidate(app); /* at least the next command starts afresh */
+  /* Lines before an error go out too, as GnuPG sends them. */
+  rerr = release_held(ctx);
+  if (!err)
+    err = rerr;
+  sess->holding = 0;
   rmgr_end(sess->rs, err);
   return err;
 }
@@ -322,7 +423,7 @@ cmd_serialno(assuan_context_t ctx, char *line)
   err = rmgr_begin(sess->rs, RMGR_NEED_APP | RMGR_RESELECT, dem, &app);
   if (err)
     return err;
-  err = assuan_write_status(ctx, "SERIALNO", app_serialno(app));
+  err = emit_status(ctx, "SERIALNO", app_serialno(app));
   rmgr_end(sess->rs, err);
   return err;
 }
@@ -376,7 +477,7 @@ do_readcert(assuan_context_t ctx, struct app *app, char *id)
 
   err = app_readcert(app, id, &cert, &len);
   if (!err)
-    err = assuan_send_data(ctx, cert, len);
+    err = emit_data(ctx, cert, len);
   free(cert);
   return err;
 }
@@ -420,7 +521,7 @@ emit_keypairinfo(assuan_context_t ctx, struct app *app, int slot)
   if (err)
     return err;
   snprintf(buf, sizeof buf, "%s OPENPGP.%d %s", grip, slot, slot_usage[slot]);
-  return assuan_write_status(ctx, "KEYPAIRINFO", buf);
+  return emit_status(ctx, "KEYPAIRINFO", buf);
 }
 
 static gpg_error_t
@@ -436,7 +537,7 @@ do_readkey(assuan_context_t ctx, struct app *app, char *line)
   if (!err && !has_option(line, "--info-only"))
     err = app_readkey(app, id, &pk, &len);
   if (!err && pk)
-    err = assuan_send_data(ctx, pk, len);
+    err = emit_data(ctx, pk, len);
   free(pk);
   return err;
 }
@@ -486,7 +587,7 @@ do_keyinfo(assuan_context_t ctx, struct app *app, char *line)
         continue;
       snprintf(buf, sizeof buf, "%s T %s OPENPGP.%d %s", grip, app_serialno(app), slot,
                slot_usage[slot]);
-      err = assuan_write_status(ctx, "KEYINFO", buf);
+      err = emit_status(ctx, "KEYINFO", buf);
       found = 1;
     }
   if (!err && *rest && !found)
@@ -589,7 +690,7 @@ static gpg_error_t
 send_sig(assuan_context_t ctx, gpg_error_t err, uint8_t *sig, size_t len)
 {
   if (!err)
-    err = assuan_send_data(ctx, sig, len);
+    err = emit_data(ctx, sig, len);
   free(sig);
   return err;
 }
@@ -661,10 +762,10 @@ do_pkdecrypt(assuan_context_t ctx, struct app *app, char *id)
   if (!err && padding != -1)
     {
       snprintf(pad, sizeof pad, "%d", padding);
-      err = assuan_write_status(ctx, "PADDING", pad);
+      err = emit_status(ctx, "PADDING", pad);
     }
   if (!err)
-    err = assuan_send_data(ctx, out, len);
+    err = emit_data(ctx, out, len);
   if (out)
     {
       explicit_bzero(out, len);
@@ -736,10 +837,10 @@ do_setattr(assuan_context_t ctx, struct app *app, char *name)
 {
   struct app_io io;
   char *value = name + strlen(name) + 1;
-  size_t len = percent_plus_unescape(value);
 
+  /* Unescaped by cmd_setattr, once: a retry must not unescape again. */
   make_io(ctx, &io);
-  return app_setattr(app, &io, name, (const uint8_t *)value, len);
+  return app_setattr(app, &io, name, (const uint8_t *)value, session_of(ctx)->attrlen);
 }
 
 static gpg_error_t
@@ -764,6 +865,7 @@ cmd_setattr(assuan_context_t ctx, char *line)
   while (*p == ' ')
     p++;
   memmove(copy + strlen(copy) + 1, p, strlen(p) + 1);
+  session_of(ctx)->attrlen = percent_plus_unescape(copy + strlen(copy) + 1);
   err = with_app(ctx, do_setattr, copy);
   free(copy);
   return err;
@@ -781,6 +883,7 @@ inquire_and_write(assuan_context_t ctx, struct app *app, char *id, int is_key)
 
   make_io(ctx, &io);
   assuan_begin_confidential(ctx);
+  release_held(ctx);
   err = assuan_inquire(ctx, is_key ? "KEYDATA" : "CERTDATA", &data, &len,
                        is_key ? MAXLEN_KEYDATA : MAXLEN_CERTDATA);
   assuan_end_confidential(ctx);
@@ -929,7 +1032,7 @@ do_random(assuan_context_t ctx, struct app *app, char *arg)
   if (!err && (resplen != n + 2 || resp[n] != 0x90 || resp[n + 1]))
     err = gpg_error(GPG_ERR_CARD);
   if (!err)
-    err = assuan_send_data(ctx, resp, n);
+    err = emit_data(ctx, resp, n);
   free(resp);
   return err;
 }
@@ -1094,7 +1197,7 @@ send_apdu(assuan_context_t ctx, const uint8_t *apdu, size_t len, int more)
   if (!err)
     {
       memcpy(all + total, resp + resplen - 2, 2);
-      err = assuan_send_data(ctx, all, total + 2);
+      err = emit_data(ctx, all, total + 2);
     }
   free(resp);
   free(all);
@@ -1117,7 +1220,7 @@ do_apdu(assuan_context_t ctx, struct app *app, char *line)
       for (i = 0; i < atrlen; i++)
         snprintf(hex + 2 * i, 3, "%02X", atr[i]);
       hex[2 * atrlen] = 0;
-      err = assuan_write_status(ctx, "CARD-ATR", hex);
+      err = emit_status(ctx, "CARD-ATR", hex);
     }
   if (!err && *rest)
     err = hex_decode(ctx, rest, &apdu, &len);
@@ -1173,7 +1276,7 @@ do_serial_status(assuan_context_t ctx, struct app *app, char *kw)
     snprintf(buf, sizeof buf, "openpgp %s openpgp", app_serialno(app));
   else
     snprintf(buf, sizeof buf, "%s", app_serialno(app));
-  return assuan_write_status(ctx, kw, buf);
+  return emit_status(ctx, kw, buf);
 }
 
 static gpg_error_t
@@ -1206,11 +1309,27 @@ cmd_devinfo(assuan_context_t ctx, char *line)
 static gpg_error_t
 send_string(assuan_context_t ctx, const char *s)
 {
-  return assuan_send_data(ctx, s, strlen(s));
+  return emit_data(ctx, s, strlen(s));
 }
+
+/* gpg and gpg-agent compare "GETINFO version" with their own version
+ * (g10/call-agent.c warn_version_mismatch: "server 'scdaemon' is older
+ * than us") because they take it for GnuPG's scdaemon.  So it answers the
+ * GnuPG protocol level dualscd implements: the 2.4 series (2.2.40's
+ * commands plus the 2.4 additions), spelled above every 2.2 and 2.4
+ * release so that none of them warns.  dualscd's own version is in
+ * --version, the startup log line and GETINFO dualscd_version. */
+#define GNUPG_PROTOCOL_VERSION "2.4.99"
 
 static gpg_error_t
 info_version(assuan_context_t ctx, char *arg)
+{
+  (void)arg;
+  return send_string(ctx, GNUPG_PROTOCOL_VERSION);
+}
+
+static gpg_error_t
+info_dualscd_version(assuan_context_t ctx, char *arg)
 {
   (void)arg;
   return send_string(ctx, PACKAGE_VERSION);
@@ -1310,6 +1429,7 @@ static const struct
   cmd_handler fn;
 } info_table[] = {
   { "version", info_version },
+  { "dualscd_version", info_dualscd_version },
   { "pid", info_pid },
   { "socket_name", info_socket_name },
   { "connections", info_connections },
@@ -1390,9 +1510,13 @@ static const struct
     "LOCK [--wait]\n\nGive this session exclusive use of the card." },
   { "UNLOCK", cmd_unlock, "", "UNLOCK\n\nRelease the LOCK." },
   { "GETINFO", cmd_getinfo, "",
-    "GETINFO <what>\n\nversion, pid, socket_name, connections, status, reader_list,\n"
-    "deny_admin, app_list, card_list, active_apps, all_active_apps,\n"
-    "cmd_has_option <cmd> <opt>." },
+    "GETINFO <what>\n\nversion, dualscd_version, pid, socket_name, connections, status,\n"
+    "reader_list, deny_admin, app_list, card_list, active_apps, all_active_apps,\n"
+    "cmd_has_option <cmd> <opt>.\n\n"
+    "Deliberately, \"version\" is the GnuPG protocol level implemented\n"
+    "(" GNUPG_PROTOCOL_VERSION ", the 2.4 series), not dualscd's own version,\n"
+    "so gpg does not warn that its scdaemon is older than itself;\n"
+    "\"dualscd_version\" is dualscd's version (" PACKAGE_VERSION ")." },
   { "RESTART", cmd_restart, "",
     "RESTART\n\nEnd the virtual session: release the card and the LOCK." },
   { "DISCONNECT", cmd_disconnect, "", "DISCONNECT\n\nDisconnect from the card." },
@@ -1483,6 +1607,7 @@ command_session_end(assuan_context_t ctx)
   if (!sess)
     return 0;
   stopme = sess->stopme;
+  drop_held(sess);
   rmgr_session_free(sess->rs);
   free(sess->setdata);
   free(sess);

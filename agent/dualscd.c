@@ -36,6 +36,16 @@ no_core_dumps(const struct options *opt)
     log_msg(LOG_ERROR, 0, "cannot make the process undumpable: %s", strerror(errno));
 }
 
+/* At exit, after the last session: libgcrypt's random device is closed
+ * and its secure memory pool wiped and unmapped, so sanitizer runs see no
+ * leak and no key material outlives the daemon. */
+static void
+term_gcrypt(void)
+{
+  gcry_control(GCRYCTL_CLOSE_RANDOM_DEVICE, 0);
+  gcry_control(GCRYCTL_TERM_SECMEM, 0);
+}
+
 static gpg_error_t
 init_gcrypt(void)
 {
@@ -109,6 +119,8 @@ serve(struct options *opt)
     return 2;
   if (opt->mode == OPT_MODE_DAEMON && daemonize(fd))
     return 2;
+  log_msg(LOG_INFO, 0, "dualscd %s starting (GnuPG scdaemon protocol, pid %ld)",
+          PACKAGE_VERSION, (long)getpid());
   command_set_options(opt);
   if (rmgr_init(opt))
     {
@@ -196,6 +208,7 @@ main(int argc, char **argv)
       rc = mode_table[i].run(&opt);
   if (i == sizeof mode_table / sizeof *mode_table && rc == 2 && opt.mode == OPT_MODE_NONE)
     fprintf(stderr, "dualscd: give --multi-server, --server or --daemon (see --help)\n");
+  term_gcrypt();
 leave:
   log_close();
   options_release(&opt);

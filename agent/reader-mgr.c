@@ -1,4 +1,22 @@
-/* reader-mgr.c - the reader manager: backend, connection, app, LOCK, events */
+/* reader-mgr.c - the reader manager: backend, connection, app, LOCK, events
+ *
+ * Other PC/SC programs and our cached card state.  We connect SHARED, so
+ * between our transactions another program may SELECT another application,
+ * VERIFY (wrong) PINs or re-select OpenPGP, each of which changes what the
+ * card has selected or verified without telling us.  pcsc-lite reports
+ * only a reset (SCARD_W_RESET_CARD on our next call: begin_locked then
+ * invalidates the app, which re-selects before its first APDU); its event
+ * counter (upper 16 bits of dwEventState) moves on insertion and removal
+ * only, and nothing counts other clients' transactions or APDUs.  Checking
+ * the state with an APDU at each transaction would break the APDU budget
+ * (a warm --card-status costs at most one).  So the detection is
+ * reactive: the app flags a status word that contradicts its belief
+ * (6982/6985 while it holds a verified PIN, 6D00/6E00/6A82 while selected:
+ * app_state_lost), and command.c's with_app then invalidates the app
+ * (fresh SELECT, PIN state forgotten, caches dropped) and runs the command
+ * once more, provided nothing reached the client yet: a PIN is never
+ * re-sent automatically, a PIN prompt of the retry goes through the normal
+ * NEEDPIN inquiry. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>

@@ -358,8 +358,7 @@ def neighbour(t, d):
                              env=t.env, timeout=30)
         check(out.stdout.strip() == b"ok", "neighbour (%s) failed: %s" % (
             how, out.stderr.decode()[-400:]))
-        # (LEARN is left out: after a neighbour's SELECT the app still
-        # believes PW1 verified and fails on PRIVATE-DO-3 with 6982.)
+        expect_ok(c.cmd("LEARN --force"), "LEARN after the neighbour (%s)" % how)
         rep = c.cmd("GETATTR KEY-ATTR")
         expect_ok(rep, "GETATTR after the neighbour (%s)" % how)
         rep = c.cmd("CHECKPIN " + t.serialno,
@@ -453,6 +452,18 @@ def agent_sign(t, d):
             break
         time.sleep(0.1)
     check(not others, "the agent's dualscd %s survived gpgconf --kill" % others)
+    # gpg-agent 2.2.40 notices its scdaemon's exit only on its next timer
+    # tick: until then an SCD command gets "Broken pipe" (GnuPG's own
+    # scdaemon alike).  Wait for that, so the next gpg finds the agent ready.
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        out = subprocess.run(["gpg-connect-agent", "SCD GETINFO version", "/bye"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=t.env, timeout=30)
+        if out.stdout.startswith(b"D "):
+            break
+        time.sleep(0.5)
+    check(out.stdout.startswith(b"D "), "the agent did not restart dualscd: %r" % out.stdout)
 
 
 def daemon_of(t, pid):
@@ -497,8 +508,10 @@ def factory_reset(t, d):
     expect_ok(rep, "default PW1 works again")
 
 
-def idle_context_switches(t, d, seconds=10):
-    """An idle daemon with a card inserted sleeps: no polling."""
+def idle_context_switches(t, d, seconds=120):
+    """An idle daemon with a card inserted sleeps: no polling.  Issue 4
+    asks for fewer than 10 context switches in 120 s, summed over all
+    threads (GnuPG's scdaemon makes about 1,200); test-idle.py runs it."""
     def total():
         n = 0
         for task in os.listdir("/proc/%d/task" % d.p.pid):
@@ -696,7 +709,6 @@ def main():
     t.step("GENKEY, KEYINFO, PKSIGN, PKDECRYPT", keys_sign_decrypt, t, d)
     t.step("gpg-agent signs through dualscd", agent_sign, t, d)
     t.step("factory reset through APDU", factory_reset, t, d)
-    t.step("idle: no polling", idle_context_switches, t, d)
     t.step("overlong line on a socket session", overlong_line, t, d)
     t.step("LOCK across socket sessions", lock_sessions, t, d)
     t.step("no event signal while the card stays put", no_spurious_events, t)
