@@ -108,6 +108,21 @@ get_raw(struct app *app, const struct app_io *io, const struct attr_def *d)
   return err ? err : app_status(io, d->name, v, n);
 }
 
+/* A DO read on its own (not out of a constructed one such as 65) that the
+ * card returns empty gets no status line, as GnuPG's scdaemon does
+ * (get_cached_data yields nothing for a zero length). */
+static gpg_error_t
+get_standalone(struct app *app, const struct app_io *io, const struct attr_def *d)
+{
+  const uint8_t *v;
+  size_t n;
+  gpg_error_t err = app_get_do(app, d->tag, &v, &n);
+
+  if (err || !n)
+    return err;
+  return app_status(io, d->name, v, n);
+}
+
 static gpg_error_t
 get_fixed(struct app *app, const struct app_io *io, const struct attr_def *d)
 {
@@ -216,7 +231,9 @@ get_key_attr(struct app *app, const struct app_io *io, const struct attr_def *d)
       if (err)
         break;
       if (a.type == KEY_RSA)
-        snprintf(line, sizeof line, "%d 1 rsa%u %u %u", i + 1, a.nbits, a.ebits, a.fmt);
+        /* GnuPG numbers the import format from 1 (0 = unknown). */
+        snprintf(line, sizeof line, "%d 1 rsa%u %u %u", i + 1, a.nbits, a.ebits,
+                 a.fmt + 1);
       else if (a.type == KEY_ECC)
         snprintf(line, sizeof line, "%d %d %s", i + 1,
                  i == 1         ? 18
@@ -325,10 +342,10 @@ get_manufacturer(struct app *app, const struct app_io *io, const struct attr_def
 
 static const struct attr_def attrs[] = {
   { "DISP-NAME", 0x5B, get_raw, NULL },
-  { "LOGIN-DATA", 0x5E, get_raw, NULL },
+  { "LOGIN-DATA", 0x5E, get_standalone, NULL },
   { "DISP-LANG", 0x5F2D, get_raw, NULL },
   { "DISP-SEX", 0x5F35, get_raw, NULL },
-  { "PUBKEY-URL", 0x5F50, get_raw, NULL },
+  { "PUBKEY-URL", 0x5F50, get_standalone, NULL },
   { "KEY-FPR", 0xC5, get_fprs, NULL },
   { "KEY-TIME", 0xCD, get_times, NULL },
   { "KEY-ATTR", 0, get_key_attr, NULL },
@@ -339,17 +356,17 @@ static const struct attr_def attrs[] = {
   { "AID", 0x4F, get_raw, NULL },
   { "APPTYPE", 0, get_fixed, "openpgp" },
   { "EXTCAP", 0, get_extcap, NULL },
-  { "PRIVATE-DO-1", 0x0101, get_raw, NULL },
-  { "PRIVATE-DO-2", 0x0102, get_raw, NULL },
-  { "PRIVATE-DO-3", 0x0103, get_raw, NULL },
-  { "PRIVATE-DO-4", 0x0104, get_raw, NULL },
+  { "PRIVATE-DO-1", 0x0101, get_standalone, NULL },
+  { "PRIVATE-DO-2", 0x0102, get_standalone, NULL },
+  { "PRIVATE-DO-3", 0x0103, get_standalone, NULL },
+  { "PRIVATE-DO-4", 0x0104, get_standalone, NULL },
   { "$AUTHKEYID", 0, get_fixed, "OPENPGP.3" },
   { "$ENCRKEYID", 0, get_fixed, "OPENPGP.2" },
   { "$SIGNKEYID", 0, get_fixed, "OPENPGP.1" },
   { "$DISPSERIALNO", 0, get_dispserialno, NULL },
   /* Binary, escaped by app_status as scdaemon's send_status_info
    * escapes every value (2.2.40 sends the F9 bytes through it). */
-  { "KDF", 0xF9, get_raw, NULL },
+  { "KDF", 0xF9, get_standalone, NULL },
   { "MANUFACTURER", 0, get_manufacturer, NULL },
 };
 

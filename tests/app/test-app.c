@@ -134,7 +134,7 @@ test_getattr(void)
       if (gpg_err_code(err) != GPG_ERR_NO_OBJ)
         CHECK_OK(err);
     }
-  CHECK(strstr(lines, "KEY-ATTR 1 1 rsa2048 32 0\n") != NULL);
+  CHECK(strstr(lines, "KEY-ATTR 1 1 rsa2048 32 1\n") != NULL);
   CHECK(strstr(lines, "$DISPSERIALNO FF00+00001234\n") != NULL);
   CHECK_ERR(app_getattr(app, &io, "NOPE"), GPG_ERR_INV_NAME);
   app_close(app);
@@ -618,7 +618,7 @@ test_setattr_more(void)
   set_str(app, "KEY-ATTR", "--force 3 1 rsa3072");
   lines[0] = 0;
   CHECK_OK(app_getattr(app, &io, "KEY-ATTR"));
-  CHECK(strstr(lines, "KEY-ATTR 3 1 rsa3072 32 0\n") != NULL);
+  CHECK(strstr(lines, "KEY-ATTR 3 1 rsa3072 32 1\n") != NULL);
   CHECK_ERR(app_setattr(app, &io, "KEY-ATTR", (const uint8_t *)"1 1 rsa2048", 11),
             GPG_ERR_INV_DATA);
   CHECK(app_setattr(app, &io, "KEY-ATTR", (const uint8_t *)"--force 1 1 rsa9", 16) != 0);
