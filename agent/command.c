@@ -7,8 +7,6 @@
  */
 #define _GNU_SOURCE
 
-#include <ctype.h>
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +18,8 @@
 #include <gcrypt.h>
 
 #include "command.h"
+
+#include "cmd-parse.h"
 
 #include "app.h"
 #include "config.h"
@@ -34,6 +34,13 @@
 #define MAXLEN_PIN 100
 #define APDU_RESP_MAX 65538
 
+/* A status line held back: its keyword and its arguments. */
+struct held_line
+{
+  char *keyword;
+  char *args;
+};
+
 struct session
 {
   struct rmgr_session *rs;
@@ -44,9 +51,8 @@ struct session
   /* While a command's first attempt runs, its status lines are held back
    * (see with_app) until it succeeds or talks to the client otherwise. */
   int holding;
-  int spoke;      /* the attempt sent something that cannot be taken back */
-  size_t attrlen; /* SETATTR: length of the unescaped value */
-  char **held;
+  int spoke; /* the attempt sent something that cannot be taken back */
+  struct held_line *held;
   size_t nheld;
 };
 
@@ -73,157 +79,38 @@ fail(assuan_context_t ctx, gpg_err_code_t code, const char *text)
   return assuan_set_error(ctx, gpg_error(code), text);
 }
 
-/* ---- line parsing ---- */
-
-/* The value of option NAME ("--name" or "--name=value") in LINE's leading
- * options: NULL when absent, "" when given without a value. */
-static const char *
-option_value(const char *line, const char *name, char *buf, size_t bufsize)
+/* An error from cmd-parse.c, its description in the ERR line. */
+static gpg_error_t
+parse_fail(assuan_context_t ctx, gpg_error_t err, const char *desc)
 {
-  size_t n = strlen(name);
-  const char *p = line;
+  return desc ? assuan_set_error(ctx, err, desc) : err;
+}
 
-  while (*p == ' ')
-    p++;
-  while (p[0] == '-' && p[1] == '-' && p[2] && p[2] != ' ')
-    {
-      size_t len = strcspn(p, " ");
-      if (!strncmp(p, name, n) && (p[n] == ' ' || p[n] == 0 || p[n] == '='))
-        {
-          size_t vlen = p[n] == '=' ? len - n - 1 : 0;
-          if (vlen >= bufsize)
-            vlen = bufsize - 1;
-          memcpy(buf, p + len - vlen, vlen);
-          buf[vlen] = 0;
-          return buf;
-        }
-      p += len;
-      while (*p == ' ')
-        p++;
-    }
-  return NULL;
+/* cmdp_check_options for a handler: the first argument of LINE in *R_REST. */
+static gpg_error_t
+check_options(assuan_context_t ctx, char *line, const char *allowed, char **r_rest)
+{
+  const char *desc = NULL;
+  size_t off = 0;
+  gpg_error_t err = cmdp_check_options(line, allowed, &off, &desc);
+
+  *r_rest = line + off;
+  return parse_fail(ctx, err, desc);
+}
+
+static gpg_error_t
+check_keyid(assuan_context_t ctx, const char *id)
+{
+  const char *desc = NULL;
+  gpg_error_t err = cmdp_check_keyid(id, &desc);
+
+  return parse_fail(ctx, err, desc);
 }
 
 static int
 has_option(const char *line, const char *name)
 {
-  char buf[2];
-
-  return option_value(line, name, buf, sizeof buf) != NULL;
-}
-
-/* Rejects options not in ALLOWED (space separated names); returns the
- * first argument after the options (and an optional "--"). */
-static gpg_error_t
-check_options(assuan_context_t ctx, char *line, const char *allowed, char **r_rest)
-{
-  char *p = line;
-  char name[64];
-
-  *r_rest = line;
-  while (*p == ' ')
-    p++;
-  while (p[0] == '-' && p[1] == '-')
-    {
-      size_t len = strcspn(p, " =");
-      size_t full = strcspn(p, " ");
-      const char *hit;
-
-      if (len == 2)
-        {
-          p += full;
-          break;
-        }
-      if (len >= sizeof name)
-        return fail(ctx, GPG_ERR_UNKNOWN_OPTION, "option name too long");
-      memcpy(name, p, len);
-      name[len] = 0;
-      hit = strstr(allowed, name);
-      if (!hit || (hit[len] != ' ' && hit[len] != 0)
-          || (hit != allowed && hit[-1] != ' '))
-        return assuan_set_error(ctx, gpg_error(GPG_ERR_UNKNOWN_OPTION),
-                                "unknown option for this command");
-      p += full;
-      while (*p == ' ')
-        p++;
-    }
-  while (*p == ' ')
-    p++;
-  *r_rest = p;
-  return 0;
-}
-
-/* Decodes the hex string HEX (whitespace not allowed inside) into a new
- * buffer. */
-static gpg_error_t
-hex_decode(assuan_context_t ctx, const char *hex, uint8_t **r_buf, size_t *r_len)
-{
-  size_t n = strlen(hex), i;
-  uint8_t *buf;
-
-  *r_buf = NULL;
-  *r_len = 0;
-  while (n && hex[n - 1] == ' ')
-    n--;
-  for (i = 0; i < n; i++)
-    if (!isxdigit((unsigned char)hex[i]))
-      return fail(ctx, GPG_ERR_INV_DATA, "invalid hex digit in argument");
-  if (n % 2)
-    return fail(ctx, GPG_ERR_INV_DATA, "odd number of hex digits in argument");
-  buf = malloc(n / 2 + 1);
-  if (!buf)
-    return gpg_error_from_syserror();
-  for (i = 0; i < n / 2; i++)
-    {
-      char two[3] = { hex[2 * i], hex[2 * i + 1], 0 };
-      buf[i] = (uint8_t)strtoul(two, NULL, 16);
-    }
-  *r_buf = buf;
-  *r_len = n / 2;
-  return 0;
-}
-
-/* SETATTR's value: %XX escapes and '+' for space, decoded in place. */
-static size_t
-percent_plus_unescape(char *s)
-{
-  char *d = s;
-  const char *p = s;
-
-  while (*p)
-    {
-      if (*p == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2]))
-        {
-          char two[3] = { p[1], p[2], 0 };
-          *d++ = (char)strtoul(two, NULL, 16);
-          p += 3;
-        }
-      else
-        {
-          *d++ = *p == '+' ? ' ' : *p;
-          p++;
-        }
-    }
-  *d = 0;
-  return (size_t)(d - s);
-}
-
-/* A key id the app knows: OPENPGP.1..3 or a 40-hex-digit keygrip. */
-static gpg_error_t
-check_keyid(assuan_context_t ctx, const char *id)
-{
-  size_t i, n = strcspn(id, " ");
-
-  if (n == 9 && !strncasecmp(id, "OPENPGP.", 8) && id[8] >= '1' && id[8] <= '3')
-    return 0;
-  if (n == 40)
-    {
-      for (i = 0; i < 40 && isxdigit((unsigned char)id[i]); i++)
-        ;
-      if (i == 40)
-        return 0;
-    }
-  return fail(ctx, GPG_ERR_INV_ID, "key id must be OPENPGP.1, .2, .3 or a keygrip");
+  return cmdp_has_option(line, name);
 }
 
 /* ---- the app's view of the client ---- */
@@ -235,7 +122,10 @@ drop_held(struct session *sess)
   size_t i;
 
   for (i = 0; i < sess->nheld; i++)
-    free(sess->held[i]);
+    {
+      free(sess->held[i].keyword);
+      free(sess->held[i].args);
+    }
   free(sess->held);
   sess->held = NULL;
   sess->nheld = 0;
@@ -249,15 +139,11 @@ release_held(assuan_context_t ctx)
   struct session *sess = session_of(ctx);
   gpg_error_t err = 0;
   size_t i;
-  char *sp;
 
   if (!sess)
     return 0;
   for (i = 0; !err && i < sess->nheld; i++)
-    {
-      sp = sess->held[i] + strlen(sess->held[i]) + 1;
-      err = assuan_write_status(ctx, sess->held[i], sp);
-    }
+    err = assuan_write_status(ctx, sess->held[i].keyword, sess->held[i].args);
   drop_held(sess);
   sess->holding = 0;
   sess->spoke = 1;
@@ -269,24 +155,25 @@ static gpg_error_t
 emit_status(assuan_context_t ctx, const char *keyword, const char *args)
 {
   struct session *sess = session_of(ctx);
-  size_t kl = strlen(keyword), al;
-  char **more, *line;
+  struct held_line *more, hl;
 
   if (!args)
     args = "";
   if (!sess || !sess->holding)
     return assuan_write_status(ctx, keyword, args);
-  al = strlen(args);
   more = realloc(sess->held, (sess->nheld + 1) * sizeof *more);
   if (!more)
     return gpg_error_from_syserror();
   sess->held = more;
-  line = malloc(kl + al + 2);
-  if (!line)
-    return gpg_error_from_syserror();
-  memcpy(line, keyword, kl + 1);
-  memcpy(line + kl + 1, args, al + 1);
-  sess->held[sess->nheld++] = line;
+  hl.keyword = strdup(keyword);
+  hl.args = strdup(args);
+  if (!hl.keyword || !hl.args)
+    {
+      free(hl.keyword);
+      free(hl.args);
+      return gpg_error_from_syserror();
+    }
+  sess->held[sess->nheld++] = hl;
   return 0;
 }
 
@@ -354,10 +241,67 @@ make_io(assuan_context_t ctx, struct app_io *io)
 }
 
 /* Runs the card part of a command: app open, then FN. */
-typedef gpg_error_t (*app_fn)(assuan_context_t ctx, struct app *app, char *arg);
+/* What a handler hands its card part (with_app may run it twice).  The
+ * strings are copies: a PIN inquiry reuses the Assuan line buffer behind
+ * the handler's LINE. */
+struct cmd_arg
+{
+  char id[48];        /* key id, certificate id, CHV number */
+  unsigned int flags; /* CMD_F_* or PASSWD's CMDP_PASSWD_* */
+  int algo;           /* PKSIGN --hash */
+  char filter;        /* KEYINFO --list: usage letter, 0 for all */
+  const char *text;   /* APDU's hex string (in the handler's line) */
+};
+
+#define CMD_F_FORCE 1u
+#define CMD_F_INFO 2u
+#define CMD_F_INFO_ONLY 4u
+#define CMD_F_KEYPAIRINFO 8u
+#define CMD_F_ATR 16u
+#define CMD_F_MORE 32u
+
+/* Option name to CMD_F_* flag: one table for every command (each command
+ * checks first which of them it allows). */
+static const struct
+{
+  const char *name;
+  unsigned int flag;
+} flag_table[] = {
+  { "--force", CMD_F_FORCE },
+  { "--info", CMD_F_INFO },
+  { "--info-only", CMD_F_INFO_ONLY },
+  { "--keypairinfo", CMD_F_KEYPAIRINFO },
+  { "--atr", CMD_F_ATR },
+  { "--more", CMD_F_MORE },
+};
+
+static unsigned int
+option_flags(const char *line)
+{
+  unsigned int flags = 0;
+  size_t i;
+
+  for (i = 0; i < sizeof flag_table / sizeof *flag_table; i++)
+    if (has_option(line, flag_table[i].name))
+      flags |= flag_table[i].flag;
+  return flags;
+}
+
+/* The key id at REST (checked) into ARG. */
+static gpg_error_t
+take_keyid(assuan_context_t ctx, const char *rest, struct cmd_arg *arg)
+{
+  gpg_error_t err = check_keyid(ctx, rest);
+
+  if (!err)
+    snprintf(arg->id, sizeof arg->id, "%.*s", (int)cmdp_word_len(rest), rest);
+  return err;
+}
+
+typedef gpg_error_t (*app_fn)(assuan_context_t ctx, struct app *app, void *arg);
 
 static gpg_error_t
-with_app(assuan_context_t ctx, app_fn fn, char *arg)
+with_app(assuan_context_t ctx, app_fn fn, void *arg)
 {
   struct session *sess = session_of(ctx);
   struct app *app;
@@ -408,7 +352,7 @@ cmd_serialno(assuan_context_t ctx, char *line)
 {
   struct session *sess = session_of(ctx);
   char demand[80];
-  const char *dem = option_value(line, "--demand", demand, sizeof demand);
+  const char *dem = cmdp_option_value(line, "--demand", demand, sizeof demand);
   struct app *app;
   char *rest;
   gpg_error_t err;
@@ -431,16 +375,17 @@ cmd_serialno(assuan_context_t ctx, char *line)
 static gpg_error_t emit_keypairinfo(assuan_context_t ctx, struct app *app, int slot);
 
 static gpg_error_t
-do_learn(assuan_context_t ctx, struct app *app, char *line)
+do_learn(assuan_context_t ctx, struct app *app, void *opaque)
 {
+  const struct cmd_arg *arg = opaque;
   struct app_io io;
   gpg_error_t err = 0;
   int slot;
 
-  if (!has_option(line, "--keypairinfo"))
+  if (!(arg->flags & CMD_F_KEYPAIRINFO))
     {
       make_io(ctx, &io);
-      return app_learn(app, &io, (unsigned int)has_option(line, "--force"));
+      return app_learn(app, &io, arg->flags & CMD_F_FORCE);
     }
   for (slot = 1; slot <= 3 && !err; slot++)
     {
@@ -461,15 +406,17 @@ cmd_learn(assuan_context_t ctx, char *line)
 
   err = check_options(ctx, line, "--force --keypairinfo --multi --reread --sendinfo",
                       &rest);
+  struct cmd_arg arg = { .flags = option_flags(line) };
+
   if (err)
     return err;
-  return with_app(ctx, do_learn, line);
+  return with_app(ctx, do_learn, &arg);
 }
 
 /* ---- READCERT, READKEY, KEYINFO ---- */
 
 static gpg_error_t
-do_readcert(assuan_context_t ctx, struct app *app, char *id)
+do_readcert(assuan_context_t ctx, struct app *app, void *id)
 {
   uint8_t *cert = NULL;
   size_t len = 0;
@@ -502,8 +449,8 @@ keyid_slot(struct app *app, const char *id)
   char grip[41];
   int i;
 
-  if (!strncasecmp(id, "OPENPGP.", 8))
-    return id[8] - '0';
+  if (cmdp_keyid_openpgp_slot(id))
+    return cmdp_keyid_openpgp_slot(id);
   for (i = 1; i <= 3; i++)
     if (!app_keygrip(app, i, grip) && !strncasecmp(grip, id, 40))
       return i;
@@ -525,17 +472,17 @@ emit_keypairinfo(assuan_context_t ctx, struct app *app, int slot)
 }
 
 static gpg_error_t
-do_readkey(assuan_context_t ctx, struct app *app, char *line)
+do_readkey(assuan_context_t ctx, struct app *app, void *opaque)
 {
-  char *id = line + strlen(line) + 1; /* set by cmd_readkey */
+  const struct cmd_arg *arg = opaque;
   uint8_t *pk = NULL;
   size_t len = 0;
   gpg_error_t err = 0;
 
-  if (has_option(line, "--info") || has_option(line, "--info-only"))
-    err = emit_keypairinfo(ctx, app, keyid_slot(app, id));
-  if (!err && !has_option(line, "--info-only"))
-    err = app_readkey(app, id, &pk, &len);
+  if (arg->flags & (CMD_F_INFO | CMD_F_INFO_ONLY))
+    err = emit_keypairinfo(ctx, app, keyid_slot(app, arg->id));
+  if (!err && !(arg->flags & CMD_F_INFO_ONLY))
+    err = app_readkey(app, arg->id, &pk, &len);
   if (!err && pk)
     err = emit_data(ctx, pk, len);
   free(pk);
@@ -545,35 +492,24 @@ do_readkey(assuan_context_t ctx, struct app *app, char *line)
 static gpg_error_t
 cmd_readkey(assuan_context_t ctx, char *line)
 {
-  char *rest, *buf;
+  struct cmd_arg arg = { .flags = option_flags(line) };
+  char *rest;
   gpg_error_t err;
-  size_t n;
 
   err = check_options(ctx, line, "--advanced --info --info-only --format", &rest);
   if (!err)
-    err = check_keyid(ctx, rest);
+    err = take_keyid(ctx, rest, &arg);
   if (err)
     return err;
-  /* The options, a NUL, then the id: do_readkey gets both in one string. */
-  n = (size_t)(rest - line);
-  buf = malloc(strlen(line) + 2);
-  if (!buf)
-    return gpg_error_from_syserror();
-  memcpy(buf, line, n);
-  buf[n] = 0;
-  strcpy(buf + n + 1, rest);
-  buf[n + 1 + strcspn(rest, " ")] = 0;
-  err = with_app(ctx, do_readkey, buf);
-  free(buf);
-  return err;
+  return with_app(ctx, do_readkey, &arg);
 }
 
 static gpg_error_t
-do_keyinfo(assuan_context_t ctx, struct app *app, char *line)
+do_keyinfo(assuan_context_t ctx, struct app *app, void *opaque)
 {
+  const struct cmd_arg *arg = opaque;
   char grip[41], buf[200];
-  const char *filter = strstr(line, "--list=");
-  char *rest = line + strlen(line) + 1;
+  const char *rest = arg->id;
   gpg_error_t err = 0;
   int slot, found = 0;
 
@@ -583,7 +519,7 @@ do_keyinfo(assuan_context_t ctx, struct app *app, char *line)
         continue;
       if (*rest && strncasecmp(rest, grip, 40))
         continue;
-      if (filter && !strchr(slot_usage[slot], filter[7]))
+      if (arg->filter && !strchr(slot_usage[slot], arg->filter))
         continue;
       snprintf(buf, sizeof buf, "%s T %s OPENPGP.%d %s", grip, app_serialno(app), slot,
                slot_usage[slot]);
@@ -598,24 +534,16 @@ do_keyinfo(assuan_context_t ctx, struct app *app, char *line)
 static gpg_error_t
 cmd_keyinfo(assuan_context_t ctx, char *line)
 {
-  char *rest, *buf;
+  struct cmd_arg arg = { .filter = cmdp_keyinfo_filter(line) };
+  char *rest;
   gpg_error_t err;
-  size_t n;
 
   err = check_options(ctx, line, "--list --data", &rest);
   if (!err && *rest)
-    err = check_keyid(ctx, rest);
+    err = take_keyid(ctx, rest, &arg);
   if (err)
     return err;
-  n = (size_t)(rest - line);
-  buf = calloc(1, strlen(line) + 2);
-  if (!buf)
-    return gpg_error_from_syserror();
-  memcpy(buf, line, n);
-  memcpy(buf + n + 1, rest, strcspn(rest, " "));
-  err = with_app(ctx, do_keyinfo, buf);
-  free(buf);
-  return err;
+  return with_app(ctx, do_keyinfo, &arg);
 }
 
 /* ---- SETDATA, PKSIGN, PKAUTH, PKDECRYPT ---- */
@@ -632,7 +560,10 @@ cmd_setdata(assuan_context_t ctx, char *line)
 
   err = check_options(ctx, line, "--append", &rest);
   if (!err)
-    err = hex_decode(ctx, rest, &buf, &len);
+    {
+      const char *desc = NULL;
+      err = parse_fail(ctx, cmdp_hex_decode(rest, &buf, &len, &desc), desc);
+    }
   if (err)
     return err;
   keep = append ? sess->setdatalen : 0;
@@ -656,36 +587,6 @@ cmd_setdata(assuan_context_t ctx, char *line)
   return 0;
 }
 
-static const struct
-{
-  const char *name;
-  int algo;
-} hash_table[] = {
-  { "sha1", GCRY_MD_SHA1 },     { "sha224", GCRY_MD_SHA224 },
-  { "sha256", GCRY_MD_SHA256 }, { "sha384", GCRY_MD_SHA384 },
-  { "sha512", GCRY_MD_SHA512 }, { "rmd160", GCRY_MD_RMD160 },
-  { "md5", GCRY_MD_MD5 },       { "none", 0 },
-};
-
-/* --hash=NAME; without it GnuPG 2.2 signs a SHA-1 DigestInfo. */
-static gpg_error_t
-parse_hash(assuan_context_t ctx, const char *line, int *r_algo)
-{
-  char name[16];
-  size_t i;
-
-  *r_algo = GCRY_MD_SHA1;
-  if (!option_value(line, "--hash", name, sizeof name))
-    return 0;
-  for (i = 0; i < sizeof hash_table / sizeof *hash_table; i++)
-    if (!strcasecmp(name, hash_table[i].name))
-      {
-        *r_algo = hash_table[i].algo;
-        return 0;
-      }
-  return fail(ctx, GPG_ERR_ASS_PARAMETER, "invalid hash algorithm");
-}
-
 static gpg_error_t
 send_sig(assuan_context_t ctx, gpg_error_t err, uint8_t *sig, size_t len)
 {
@@ -696,17 +597,18 @@ send_sig(assuan_context_t ctx, gpg_error_t err, uint8_t *sig, size_t len)
 }
 
 static gpg_error_t
-do_pksign(assuan_context_t ctx, struct app *app, char *id)
+do_pksign(assuan_context_t ctx, struct app *app, void *opaque)
 {
+  const struct cmd_arg *arg = opaque;
   struct session *sess = session_of(ctx);
   struct app_io io;
   uint8_t *sig = NULL;
   size_t len = 0;
-  int algo = id[strlen(id) + 1];
   gpg_error_t err;
 
   make_io(ctx, &io);
-  err = app_sign(app, &io, id, algo, sess->setdata, sess->setdatalen, &sig, &len);
+  err = app_sign(app, &io, arg->id, arg->algo, sess->setdata, sess->setdatalen, &sig,
+                 &len);
   return send_sig(ctx, err, sig, len);
 }
 
@@ -714,26 +616,25 @@ static gpg_error_t
 cmd_pksign(assuan_context_t ctx, char *line)
 {
   struct session *sess = session_of(ctx);
-  char id[48], *rest;
-  int algo = 0;
+  struct cmd_arg arg = { .algo = 0 };
+  const char *desc = NULL;
+  char *rest;
   gpg_error_t err;
 
   err = check_options(ctx, line, "--hash", &rest);
   if (!err)
-    err = parse_hash(ctx, line, &algo);
+    err = parse_fail(ctx, cmdp_parse_hash(line, &arg.algo, &desc), desc);
   if (!err)
-    err = check_keyid(ctx, rest);
+    err = take_keyid(ctx, rest, &arg);
   if (!err && !sess->setdatalen)
     err = fail(ctx, GPG_ERR_ASS_PARAMETER, "no data to sign (SETDATA first)");
   if (err)
     return err;
-  snprintf(id, sizeof id - 1, "%.*s", (int)strcspn(rest, " "), rest);
-  id[strlen(id) + 1] = (char)algo; /* algo ids all fit a char */
-  return with_app(ctx, do_pksign, id);
+  return with_app(ctx, do_pksign, &arg);
 }
 
 static gpg_error_t
-do_pkauth(assuan_context_t ctx, struct app *app, char *id)
+do_pkauth(assuan_context_t ctx, struct app *app, void *id)
 {
   struct session *sess = session_of(ctx);
   struct app_io io;
@@ -747,7 +648,7 @@ do_pkauth(assuan_context_t ctx, struct app *app, char *id)
 }
 
 static gpg_error_t
-do_pkdecrypt(assuan_context_t ctx, struct app *app, char *id)
+do_pkdecrypt(assuan_context_t ctx, struct app *app, void *id)
 {
   struct session *sess = session_of(ctx);
   struct app_io io;
@@ -779,19 +680,18 @@ static gpg_error_t
 key_command(assuan_context_t ctx, char *line, app_fn fn)
 {
   struct session *sess = session_of(ctx);
-  char id[48], *rest;
+  struct cmd_arg arg = { .flags = 0 };
+  char *rest;
   gpg_error_t err;
 
   err = check_options(ctx, line, "", &rest);
   if (!err)
-    err = check_keyid(ctx, rest);
+    err = take_keyid(ctx, rest, &arg);
   if (!err && !sess->setdatalen)
     err = fail(ctx, GPG_ERR_ASS_PARAMETER, "no data (SETDATA first)");
   if (err)
     return err;
-  /* A copy: a PIN inquiry reuses the Assuan line buffer behind LINE. */
-  snprintf(id, sizeof id, "%.*s", (int)strcspn(rest, " "), rest);
-  return with_app(ctx, fn, id);
+  return with_app(ctx, fn, arg.id);
 }
 
 static gpg_error_t
@@ -809,7 +709,7 @@ cmd_pkdecrypt(assuan_context_t ctx, char *line)
 /* ---- GETATTR, SETATTR ---- */
 
 static gpg_error_t
-do_getattr(assuan_context_t ctx, struct app *app, char *name)
+do_getattr(assuan_context_t ctx, struct app *app, void *name)
 {
   struct app_io io;
 
@@ -823,50 +723,47 @@ cmd_getattr(assuan_context_t ctx, char *line)
   char name[64], *rest;
   gpg_error_t err = check_options(ctx, line, "", &rest);
 
-  if (!err && (!*rest || strcspn(rest, " ") >= sizeof name))
+  /* A 2.4 keygrip after the name is ignored: there is one app. */
+  if (!err && cmdp_first_word(rest, name, sizeof name, NULL))
     err = fail(ctx, GPG_ERR_ASS_PARAMETER, "attribute name missing or too long");
   if (err)
     return err;
-  /* A 2.4 keygrip after the name is ignored: there is one app. */
-  snprintf(name, sizeof name, "%.*s", (int)strcspn(rest, " "), rest);
   return with_app(ctx, do_getattr, name);
 }
 
-static gpg_error_t
-do_setattr(assuan_context_t ctx, struct app *app, char *name)
+/* SETATTR's name and unescaped value (unescaped once: a retry must not
+ * unescape again). */
+struct setattr_arg
 {
-  struct app_io io;
-  char *value = name + strlen(name) + 1;
+  const char *name;
+  const uint8_t *value;
+  size_t valuelen;
+};
 
-  /* Unescaped by cmd_setattr, once: a retry must not unescape again. */
+static gpg_error_t
+do_setattr(assuan_context_t ctx, struct app *app, void *opaque)
+{
+  const struct setattr_arg *sa = opaque;
+  struct app_io io;
+
   make_io(ctx, &io);
-  return app_setattr(app, &io, name, (const uint8_t *)value, session_of(ctx)->attrlen);
+  return app_setattr(app, &io, sa->name, sa->value, sa->valuelen);
 }
 
 static gpg_error_t
 cmd_setattr(assuan_context_t ctx, char *line)
 {
-  char *copy, *p;
+  struct setattr_arg sa;
+  const char *desc = NULL;
+  char *copy = NULL;
   gpg_error_t err = deny_admin(ctx);
 
-  if (err)
-    return err;
-  while (*line == ' ')
-    line++;
-  p = line + strcspn(line, " ");
-  if (p == line || !*p)
-    return fail(ctx, GPG_ERR_ASS_PARAMETER, "usage: SETATTR NAME VALUE");
-  /* A copy: a PIN inquiry reuses the Assuan line buffer behind LINE. */
-  copy = strdup(line);
-  if (!copy)
-    return gpg_error_from_syserror();
-  p = copy + (p - line);
-  *p++ = 0;
-  while (*p == ' ')
-    p++;
-  memmove(copy + strlen(copy) + 1, p, strlen(p) + 1);
-  session_of(ctx)->attrlen = percent_plus_unescape(copy + strlen(copy) + 1);
-  err = with_app(ctx, do_setattr, copy);
+  if (!err)
+    err = parse_fail(
+        ctx, cmdp_parse_setattr(line, &copy, &sa.name, &sa.value, &sa.valuelen, &desc),
+        desc);
+  if (!err)
+    err = with_app(ctx, do_setattr, &sa);
   free(copy);
   return err;
 }
@@ -874,7 +771,8 @@ cmd_setattr(assuan_context_t ctx, char *line)
 /* ---- WRITECERT, WRITEKEY, GENKEY ---- */
 
 static gpg_error_t
-inquire_and_write(assuan_context_t ctx, struct app *app, char *id, int is_key)
+inquire_and_write(assuan_context_t ctx, struct app *app, const struct cmd_arg *arg,
+                  int is_key)
 {
   struct app_io io;
   unsigned char *data = NULL;
@@ -888,9 +786,9 @@ inquire_and_write(assuan_context_t ctx, struct app *app, char *id, int is_key)
                        is_key ? MAXLEN_KEYDATA : MAXLEN_CERTDATA);
   assuan_end_confidential(ctx);
   if (!err && is_key)
-    err = app_writekey(app, &io, id, (unsigned int)(id[strlen(id) + 1] != 0), data, len);
+    err = app_writekey(app, &io, arg->id, arg->flags & CMD_F_FORCE, data, len);
   else if (!err)
-    err = app_writecert(app, &io, id, data, len);
+    err = app_writecert(app, &io, arg->id, data, len);
   if (data)
     {
       explicit_bzero(data, len);
@@ -900,34 +798,33 @@ inquire_and_write(assuan_context_t ctx, struct app *app, char *id, int is_key)
 }
 
 static gpg_error_t
-do_writecert(assuan_context_t ctx, struct app *app, char *id)
+do_writecert(assuan_context_t ctx, struct app *app, void *arg)
 {
-  return inquire_and_write(ctx, app, id, 0);
+  return inquire_and_write(ctx, app, arg, 0);
 }
 
 static gpg_error_t
-do_writekey(assuan_context_t ctx, struct app *app, char *id)
+do_writekey(assuan_context_t ctx, struct app *app, void *arg)
 {
-  return inquire_and_write(ctx, app, id, 1);
+  return inquire_and_write(ctx, app, arg, 1);
 }
 
 static gpg_error_t
 write_command(assuan_context_t ctx, char *line, app_fn fn, const char *allowed)
 {
-  char id[48], *rest;
+  struct cmd_arg arg = { .flags = option_flags(line) & CMD_F_FORCE };
+  char *rest;
   gpg_error_t err = deny_admin(ctx);
 
   if (!err)
     err = check_options(ctx, line, allowed, &rest);
   if (!err && !*rest)
     err = fail(ctx, GPG_ERR_ASS_PARAMETER, "key or certificate id missing");
-  if (!err && strcspn(rest, " ") >= sizeof id - 2)
+  if (!err && cmdp_first_word(rest, arg.id, sizeof arg.id, NULL))
     err = fail(ctx, GPG_ERR_INV_ID, "id too long");
   if (err)
     return err;
-  snprintf(id, sizeof id - 1, "%.*s", (int)strcspn(rest, " "), rest);
-  id[strlen(id) + 1] = (char)has_option(line, "--force");
-  return with_app(ctx, fn, id);
+  return with_app(ctx, fn, &arg);
 }
 
 static gpg_error_t
@@ -942,85 +839,40 @@ cmd_writekey(assuan_context_t ctx, char *line)
   return write_command(ctx, line, do_writekey, "--force");
 }
 
-/* --timestamp: ISO "YYYYMMDDTHHMMSS" or seconds since the epoch. */
 static gpg_error_t
-parse_timestamp(const char *s, time_t *r_t)
+do_genkey(assuan_context_t ctx, struct app *app, void *opaque)
 {
-  struct tm tm;
-  char *end;
-  unsigned long long v;
-
-  *r_t = 0;
-  if (strlen(s) == 15 && s[8] == 'T')
-    {
-      memset(&tm, 0, sizeof tm);
-      if (sscanf(s, "%4d%2d%2dT%2d%2d%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                 &tm.tm_hour, &tm.tm_min, &tm.tm_sec)
-          != 6)
-        return gpg_error(GPG_ERR_INV_TIME);
-      tm.tm_year -= 1900;
-      tm.tm_mon -= 1;
-      *r_t = timegm(&tm);
-      return *r_t < 0 ? gpg_error(GPG_ERR_INV_TIME) : 0;
-    }
-  errno = 0;
-  v = strtoull(s, &end, 10);
-  if (errno || *end || end == s || v > 0xffffffffULL)
-    return gpg_error(GPG_ERR_INV_TIME);
-  *r_t = (time_t)v;
-  return 0;
-}
-
-struct genkey_args
-{
-  char keyref[16];
-  char algo[32];
-  unsigned int flags;
-  time_t created;
-};
-
-static gpg_error_t
-do_genkey(assuan_context_t ctx, struct app *app, char *arg)
-{
-  struct genkey_args *ga = (struct genkey_args *)(void *)arg;
+  const struct cmdp_genkey *gk = opaque;
   struct app_io io;
 
   make_io(ctx, &io);
-  return app_genkey(app, &io, ga->keyref, *ga->algo ? ga->algo : NULL, ga->flags,
-                    ga->created);
+  return app_genkey(app, &io, gk->keyref, *gk->algo ? gk->algo : NULL,
+                    gk->force ? APP_GENKEY_FORCE : 0, gk->created);
 }
 
 static gpg_error_t
 cmd_genkey(assuan_context_t ctx, char *line)
 {
-  struct genkey_args ga;
-  char ts[40], *rest;
+  struct cmdp_genkey gk;
+  const char *desc = NULL;
   gpg_error_t err = deny_admin(ctx);
 
-  memset(&ga, 0, sizeof ga);
+  memset(&gk, 0, sizeof gk);
   if (!err)
-    err = check_options(ctx, line, "--force --timestamp --algo", &rest);
+    err = parse_fail(ctx, cmdp_parse_genkey(line, &gk, &desc), desc);
   if (err)
     return err;
-  if (option_value(line, "--timestamp", ts, sizeof ts)
-      && parse_timestamp(ts, &ga.created))
-    return fail(ctx, GPG_ERR_INV_TIME, "--timestamp: want YYYYMMDDTHHMMSS or seconds");
-  if (!ga.created)
-    ga.created = time(NULL);
-  option_value(line, "--algo", ga.algo, sizeof ga.algo);
-  ga.flags = has_option(line, "--force") ? APP_GENKEY_FORCE : 0;
-  if (!*rest || strcspn(rest, " ") >= sizeof ga.keyref)
-    return fail(ctx, GPG_ERR_ASS_PARAMETER, "key number missing");
-  memcpy(ga.keyref, rest, strcspn(rest, " "));
-  return with_app(ctx, do_genkey, (char *)&ga);
+  if (!gk.created)
+    gk.created = time(NULL);
+  return with_app(ctx, do_genkey, &gk);
 }
 
 /* ---- RANDOM, PASSWD, CHECKPIN ---- */
 
 static gpg_error_t
-do_random(assuan_context_t ctx, struct app *app, char *arg)
+do_random(assuan_context_t ctx, struct app *app, void *arg)
 {
-  size_t n = (size_t)strtoul(arg, NULL, 10), resplen = 0;
+  size_t n = *(const size_t *)arg, resplen = 0;
   uint8_t apdu[5] = { 0x00, 0x84, 0x00, 0x00, (uint8_t)n };
   uint8_t *resp = malloc(APDU_RESP_MAX);
   gpg_error_t err;
@@ -1040,48 +892,53 @@ do_random(assuan_context_t ctx, struct app *app, char *arg)
 static gpg_error_t
 cmd_random(assuan_context_t ctx, char *line)
 {
-  char *end;
-  unsigned long n = strtoul(line, &end, 10);
+  unsigned long n = 0;
+  size_t count;
 
-  if (end == line || *end || !n || n > 255)
+  if (cmdp_parse_uint(line, 1, 255, &n, NULL))
     return fail(ctx, GPG_ERR_ASS_PARAMETER, "RANDOM wants a count from 1 to 255");
-  return with_app(ctx, do_random, line);
+  count = n;
+  return with_app(ctx, do_random, &count);
 }
 
-static gpg_error_t
-do_passwd(assuan_context_t ctx, struct app *app, char *chvno)
+/* cmd-parse.c's PASSWD flags are app.h's, spelled without app.h. */
+static const struct
 {
-  struct app_io io;
-  unsigned int flags = (unsigned int)(unsigned char)chvno[strlen(chvno) + 1];
+  unsigned int parsed, app;
+} passwd_flag_table[] = {
+  { CMDP_PASSWD_RESET, APP_PASSWD_RESET },
+  { CMDP_PASSWD_CLEAR, APP_PASSWD_CLEAR },
+};
 
+static gpg_error_t
+do_passwd(assuan_context_t ctx, struct app *app, void *opaque)
+{
+  const struct cmdp_passwd *pw = opaque;
+  struct app_io io;
+  unsigned int flags = 0;
+  size_t i;
+
+  for (i = 0; i < sizeof passwd_flag_table / sizeof *passwd_flag_table; i++)
+    if (pw->flags & passwd_flag_table[i].parsed)
+      flags |= passwd_flag_table[i].app;
   make_io(ctx, &io);
-  return app_change_pin(app, &io, chvno, flags);
+  return app_change_pin(app, &io, pw->chvno, flags);
 }
 
 static gpg_error_t
 cmd_passwd(assuan_context_t ctx, char *line)
 {
-  char chv[16], *rest;
-  unsigned int flags = 0;
-  gpg_error_t err = check_options(ctx, line, "--reset --clear --nullpin", &rest);
+  struct cmdp_passwd pw;
+  const char *desc = NULL;
+  gpg_error_t err = cmdp_parse_passwd(line, &pw, &desc);
 
   if (err)
-    return err;
-  if (has_option(line, "--nullpin"))
-    return fail(ctx, GPG_ERR_NOT_SUPPORTED, "--nullpin: OpenPGP cards have no NullPIN");
-  if (!*rest || strcspn(rest, " ") >= sizeof chv - 2)
-    return fail(ctx, GPG_ERR_ASS_PARAMETER, "CHV number missing");
-  flags |= has_option(line, "--reset") ? APP_PASSWD_RESET : 0;
-  flags |= has_option(line, "--clear") ? APP_PASSWD_CLEAR : 0;
-  if ((flags & APP_PASSWD_CLEAR) && (flags & APP_PASSWD_RESET))
-    return fail(ctx, GPG_ERR_UNSUPPORTED_OPERATION, "--clear used with other options");
-  snprintf(chv, sizeof chv - 1, "%.*s", (int)strcspn(rest, " "), rest);
-  chv[strlen(chv) + 1] = (char)flags;
-  return with_app(ctx, do_passwd, chv);
+    return parse_fail(ctx, err, desc);
+  return with_app(ctx, do_passwd, &pw);
 }
 
 static gpg_error_t
-do_checkpin(assuan_context_t ctx, struct app *app, char *idstr)
+do_checkpin(assuan_context_t ctx, struct app *app, void *idstr)
 {
   struct app_io io;
 
@@ -1094,12 +951,9 @@ cmd_checkpin(assuan_context_t ctx, char *line)
 {
   char idstr[80];
 
-  while (*line == ' ')
-    line++;
-  if (!*line || strcspn(line, " ") >= sizeof idstr)
-    return fail(ctx, GPG_ERR_ASS_PARAMETER, "CHECKPIN wants the serial number");
   /* A copy: the PIN inquiry reuses the Assuan line buffer behind LINE. */
-  snprintf(idstr, sizeof idstr, "%.*s", (int)strcspn(line, " "), line);
+  if (cmdp_first_word(line, idstr, sizeof idstr, NULL))
+    return fail(ctx, GPG_ERR_ASS_PARAMETER, "CHECKPIN wants the serial number");
   return with_app(ctx, do_checkpin, idstr);
 }
 
@@ -1205,16 +1059,16 @@ send_apdu(assuan_context_t ctx, const uint8_t *apdu, size_t len, int more)
 }
 
 static gpg_error_t
-do_apdu(assuan_context_t ctx, struct app *app, char *line)
+do_apdu(assuan_context_t ctx, struct app *app, const struct cmd_arg *arg)
 {
   uint8_t atr[33], *apdu = NULL;
   char hex[2 * 33 + 1];
   size_t atrlen = 0, i, len = 0;
-  char *rest = line + strlen(line) + 1;
+  const char *rest = arg->text, *desc = NULL;
   gpg_error_t err = 0;
 
   (void)app;
-  if (has_option(line, "--atr"))
+  if (arg->flags & CMD_F_ATR)
     {
       rmgr_atr(atr, sizeof atr, &atrlen);
       for (i = 0; i < atrlen; i++)
@@ -1223,12 +1077,12 @@ do_apdu(assuan_context_t ctx, struct app *app, char *line)
       err = emit_status(ctx, "CARD-ATR", hex);
     }
   if (!err && *rest)
-    err = hex_decode(ctx, rest, &apdu, &len);
+    err = parse_fail(ctx, cmdp_hex_decode(rest, &apdu, &len, &desc), desc);
   if (!err && *rest && len < 4)
     err = fail(ctx, GPG_ERR_INV_DATA, "an APDU has at least 4 bytes");
   if (!err && *rest)
     {
-      err = send_apdu(ctx, apdu, len, has_option(line, "--more"));
+      err = send_apdu(ctx, apdu, len, (arg->flags & CMD_F_MORE) != 0);
       rmgr_invalidate_app(); /* the client may have changed anything */
     }
   free(apdu);
@@ -1239,26 +1093,20 @@ static gpg_error_t
 cmd_apdu(assuan_context_t ctx, char *line)
 {
   struct session *sess = session_of(ctx);
+  struct cmd_arg arg = { .flags = option_flags(line) };
   struct app *app;
-  char *rest, *buf;
+  char *rest;
   gpg_error_t err = check_options(ctx, line, "--atr --more --exlen --dump-atr", &rest);
-  size_t n;
 
   if (err)
     return err;
-  n = (size_t)(rest - line);
-  buf = calloc(1, strlen(line) + 2);
-  if (!buf)
-    return gpg_error_from_syserror();
-  memcpy(buf, line, n);
-  strcpy(buf + n + 1, rest);
+  arg.text = rest; /* no inquiry: LINE stays valid */
   err = rmgr_begin(sess->rs, 0, NULL, &app);
   if (!err)
     {
-      err = do_apdu(ctx, app, buf);
+      err = do_apdu(ctx, app, &arg);
       rmgr_end(sess->rs, err);
     }
-  free(buf);
   return err;
 }
 
@@ -1268,7 +1116,7 @@ static char kw_serialno[] = "SERIALNO";
 static char kw_device[] = "DEVICE";
 
 static gpg_error_t
-do_serial_status(assuan_context_t ctx, struct app *app, char *kw)
+do_serial_status(assuan_context_t ctx, struct app *app, void *kw)
 {
   char buf[120];
 
@@ -1446,14 +1294,13 @@ static const struct
 static gpg_error_t
 cmd_getinfo(assuan_context_t ctx, char *line)
 {
+  const char *name, *arg;
   size_t i, n;
 
-  while (*line == ' ')
-    line++;
-  n = strcspn(line, " ");
+  cmdp_split_getinfo(line, &name, &n, &arg);
   for (i = 0; i < sizeof info_table / sizeof *info_table; i++)
-    if (strlen(info_table[i].name) == n && !strncmp(line, info_table[i].name, n))
-      return info_table[i].fn(ctx, line + n + (line[n] ? 1 : 0));
+    if (strlen(info_table[i].name) == n && !strncmp(name, info_table[i].name, n))
+      return info_table[i].fn(ctx, line + (arg - line));
   return fail(ctx, GPG_ERR_ASS_PARAMETER, "unknown GETINFO subcommand");
 }
 
@@ -1532,20 +1379,19 @@ static const struct
 static gpg_error_t
 info_cmd_has_option(assuan_context_t ctx, char *arg)
 {
-  char cmd[32], opt[64];
+  char cmd[32], opt[66];
+  const char *desc = NULL;
   size_t i;
+  gpg_error_t err
+      = cmdp_cmd_has_option_args(arg, cmd, sizeof cmd, opt, sizeof opt, &desc);
 
-  if (sscanf(arg, "%31s %63s", cmd, opt) != 2)
-    return fail(ctx, GPG_ERR_ASS_PARAMETER, "usage: cmd_has_option CMD OPT");
+  if (err)
+    return parse_fail(ctx, err, desc);
   for (i = 0; i < sizeof cmd_table / sizeof *cmd_table; i++)
     if (!strcasecmp(cmd, cmd_table[i].name))
-      {
-        char dashed[70];
-        snprintf(dashed, sizeof dashed, "--%s", opt);
-        const char *hit = strstr(cmd_table[i].options, dashed);
-        size_t n = strlen(dashed);
-        return hit && (hit[n] == ' ' || !hit[n]) ? 0 : gpg_error(GPG_ERR_FALSE);
-      }
+      return cmdp_list_has(cmd_table[i].options, opt, strlen(opt))
+                 ? 0
+                 : gpg_error(GPG_ERR_FALSE);
   return gpg_error(GPG_ERR_FALSE);
 }
 
@@ -1554,13 +1400,11 @@ static gpg_error_t
 option_handler(assuan_context_t ctx, const char *key, const char *value)
 {
   struct session *sess = session_of(ctx);
-  char *end;
-  long signo;
+  unsigned long signo;
 
   if (strcmp(key, "event-signal"))
     return 0; /* GnuPG ignores the options it does not know */
-  signo = strtol(value, &end, 10);
-  if (!*value || *end || signo < 0 || signo > 64)
+  if (cmdp_parse_uint(value, 0, 64, &signo, NULL))
     return fail(ctx, GPG_ERR_ASS_PARAMETER, "event-signal wants a signal number");
   rmgr_set_event_signal(sess->rs, sess->peer_pid, (int)signo);
   return 0;
