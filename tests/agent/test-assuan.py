@@ -149,15 +149,15 @@ class Daemon:
 
 
 class Test:
-    def __init__(self, build):
+    def __init__(self, build, start_args=()):
         self.build = os.path.abspath(build)
         self.dualscd = os.path.join(self.build, "agent", "dualscd")
         self.n = 0
         self.failed = 0
         self.dir = tempfile.mkdtemp(prefix="dualscd-agent.")
         out = subprocess.run(
-            [os.path.join(WORLD, "start.sh"), "--scdaemon", self.dualscd,
-             self.build, self.dir],
+            [os.path.join(WORLD, "start.sh"), "--scdaemon", self.dualscd]
+            + list(start_args) + [self.build, self.dir],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
         if out.returncode:
             raise Failed("start.sh failed: " + out.stderr.strip())

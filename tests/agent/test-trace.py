@@ -2,12 +2,12 @@
 # test-trace.py BUILD_DIR - the same Assuan script to GnuPG's scdaemon and to
 # dualscd, against the same card state; the traces must match.
 #
-# One private world (tests/world/start.sh).  The card is prepared once
-# through GnuPG's own scdaemon (RSA keys 1 and 2, an Ed25519 key 3,
-# cardholder data objects), its state file is saved, and before each run
-# the card program is restarted on a copy of that file
-# (tests/pcsc/world-ctl.sh), so both daemons meet exactly the same card:
-# same keys, same signature counter, same PIN state.  Then SCRIPT below goes
+# The card is prepared once, in a first private world (tests/world/
+# start.sh), through GnuPG's own scdaemon (RSA keys 1 and 2, an Ed25519 key
+# 3, cardholder data objects), and its state file is saved; each daemon
+# then runs in a world of its own whose card starts from a copy of that file
+# (start.sh --card-state), so both meet exactly the same card: same keys,
+# same signature counter, same PIN state.  Then SCRIPT below goes
 # through `/usr/lib/gnupg/scdaemon --server` and `BUILD/agent/dualscd
 # --server`, and each command's trace (status lines, data, inquiries, OK or
 # the ERR code) is compared after the normalisations of DIFFERENCES.  Error
@@ -29,7 +29,6 @@ _spec = importlib.util.spec_from_file_location(
 A = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(A)
 check, Failed, Conn = A.check, A.Failed, A.Conn
-WORLD_CTL = os.path.join(os.path.dirname(HERE), "pcsc", "world-ctl.sh")
 GNUPG_SCDAEMON = "/usr/lib/gnupg/scdaemon"
 
 # --- the documented, deliberate differences ---------------------------------
@@ -145,38 +144,6 @@ def run_script(t, program, log, steps):
     return traces
 
 
-def restore_card(t):
-    """Restart the card program on a fresh copy of the prepared state."""
-    ctl = [WORLD_CTL, t.dir, t.build]
-    subprocess.run(ctl + ["card-stop"], check=True, timeout=30)
-    for _ in range(100):
-        if os.path.exists(t.path("vcard.status")):
-            break
-        time.sleep(0.1)
-    shutil.copyfile(t.path("card.state.prepared"), t.path("card.state"))
-    subprocess.run(ctl + ["card-start"], check=True, timeout=30)
-    out = subprocess.run(["/usr/bin/python3",
-                          os.path.join(os.path.dirname(HERE), "world",
-                                       "probe.py"), "--wait", "15"],
-                         stdout=subprocess.PIPE, env=t.env, timeout=30)
-    check(out.returncode == 0, "the card did not come back")
-    # pcscd may still report the removal to a new client for a moment
-    # (GnuPG's scdaemon then says ENODEV): wait until SERIALNO works
-    # through GnuPG's scdaemon, before either run, so both meet the same
-    # card state (a SERIALNO changes nothing on the card).
-    deadline = time.monotonic() + 40
-    while True:
-        srv = Server(t, GNUPG_SCDAEMON, "warmup.log")
-        try:
-            rep = srv.conn.cmd("SERIALNO")
-        finally:
-            srv.stop()
-        if rep.err is None:
-            return
-        check(time.monotonic() < deadline, "SERIALNO: ERR %s" % (rep.err,))
-        time.sleep(0.2)
-
-
 # --- preparing the card -----------------------------------------------------
 
 
@@ -267,8 +234,20 @@ def main():
         steps = script(t.cryptogram)
         for name, prog in (("gnupg", GNUPG_SCDAEMON), ("dualscd", t.dualscd)):
             def run(name=name, prog=prog):
-                restore_card(t)
-                results[name] = run_script(t, prog, name + ".log", steps)
+                # Each daemon gets a world of its own whose card starts from
+                # the prepared state: no card restart inside one world
+                # (vpcd then sometimes never sees the card come back).
+                w = A.Test(t.build, ["--card-state",
+                                     t.path("card.state.prepared")])
+                for k in ("serialno", "secret", "cryptogram"):
+                    setattr(w, k, getattr(t, k))
+                try:
+                    results[name] = run_script(w, prog, name + ".log", steps)
+                finally:
+                    rc, out = w.stop()
+                    if rc == 0:
+                        shutil.rmtree(w.dir, ignore_errors=True)
+                check(rc == 0, "stopping %s's world: %s" % (name, out))
                 return "%d commands" % len(results[name])
             t.step("script through " + name, run)
     if len(results) == 2:

@@ -2,6 +2,7 @@
 # start.sh - start a private PC/SC test world with the software OpenPGP card.
 #
 # Usage: start.sh [--scdaemon PATH] [--card-version V] [--latency-ms N]
+#                 [--card-state FILE]
 #                 BUILD_DIR WORLD_DIR
 #
 # In WORLD_DIR (created, must be empty or absent) it starts:
@@ -20,6 +21,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 scdaemon=/usr/lib/gnupg/scdaemon
 card_args=()
+card_state=  # a saved card.state to start the card from (default: factory)
 
 die() {
   echo "start.sh: $*" >&2
@@ -31,6 +33,7 @@ while [ $# -gt 2 ]; do
     --scdaemon) scdaemon=$2; shift 2 ;;
     --card-version) card_args+=(--version "$2"); shift 2 ;;
     --latency-ms) card_args+=(--latency-ms "$2"); shift 2 ;;
+    --card-state) card_state=$2; shift 2 ;;
     *) die "unknown option $1" ;;
   esac
 done
@@ -98,6 +101,10 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [ -S "$socket" ] || die "pcscd socket $socket did not appear"
+
+if [ -n "$card_state" ]; then
+  install -m 600 "$card_state" "$world/card.state" || die "cannot copy $card_state"
+fi
 
 # The card; a subshell waits for it and keeps its exit status, so stop.sh
 # can check that it left cleanly (status 0, sanitizers quiet).
