@@ -19,7 +19,9 @@ meson compile -C "$build"
 
 world=$(mktemp -d /tmp/dualscd-demo.XXXXXX)
 rmdir "$world"
-trap 'bash tests/world/stop.sh "$world" >/dev/null 2>&1 || true; rm -rf "$world"' EXIT
+top=$PWD
+# The demo cds into the world below: the trap must not depend on the cwd.
+trap 'bash "$top/tests/world/stop.sh" "$world" >/dev/null 2>&1 || true; rm -rf "$world"' EXIT
 bash tests/world/start.sh --scdaemon "$PWD/$build/agent/dualscd" "$build" "$world" >/dev/null
 . "$world/env"
 cd "$world"
