@@ -186,6 +186,21 @@ class Test:
                 print("#   " + line)
         sys.stdout.flush()
 
+    def finish(self):
+        """Stops the world as the last TAP step, prints the plan, and
+        returns the exit status; the world is kept when anything failed."""
+        self.n += 1
+        rc, out = self.stop()
+        if rc:
+            self.failed += 1
+            print("not ok %d - world stops cleanly\n# %s"
+                  % (self.n, out.replace("\n", "\n# ")))
+        else:
+            print("ok %d - world stops cleanly" % self.n)
+            shutil.rmtree(self.dir, ignore_errors=True)
+        print("1..%d" % self.n)
+        return 1 if self.failed else 0
+
     def apdus(self):
         with open(self.env["DUALSCD_WORLD_APDU_LOG"], errors="replace") as f:
             return [x for x in f if x.startswith("vcard:")]
@@ -724,16 +739,7 @@ def main():
     if t.vcard:  # the card started by the removal step, not stop.sh's
         t.vcard.terminate()
         t.vcard.wait(10)
-    t.n += 1
-    rc, out = t.stop()
-    if rc:
-        t.failed += 1
-        print("not ok %d - world stops cleanly\n# %s" % (t.n, out.replace("\n", "\n# ")))
-    else:
-        print("ok %d - world stops cleanly" % t.n)
-        shutil.rmtree(t.dir, ignore_errors=True)
-    print("1..%d" % t.n)
-    return 1 if t.failed else 0
+    return t.finish()
 
 
 if __name__ == "__main__":

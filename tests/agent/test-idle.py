@@ -5,7 +5,6 @@
 # daemon's threads (/proc/PID/task/*/status, voluntary + nonvoluntary).
 # A world of its own, so it may run beside the other tests.
 import os
-import shutil
 import sys
 import importlib.util
 
@@ -35,16 +34,7 @@ def main():
     t.step("idle 120 s: fewer than 10 context switches", A.idle_context_switches,
            t, d, 120)
     d.stop()
-    t.n += 1
-    rc, out = t.stop()
-    if rc:
-        t.failed += 1
-        print("not ok %d - world stops cleanly\n# %s" % (t.n, out.replace("\n", "\n# ")))
-    else:
-        print("ok %d - world stops cleanly" % t.n)
-        shutil.rmtree(t.dir, ignore_errors=True)
-    print("1..%d" % t.n)
-    return 1 if t.failed else 0
+    return t.finish()
 
 
 if __name__ == "__main__":

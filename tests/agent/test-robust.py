@@ -11,7 +11,6 @@ import hashlib
 import importlib.util
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -252,16 +251,7 @@ def main():
     t.step("pcscd restarted between two signatures", pcscd_restart, t, d)
     t.step("dualscd exits cleanly (no sanitizer report)", sanitizers_clean, t, d)
     d.stop()
-    t.n += 1
-    rc, out = t.stop()
-    if rc:
-        t.failed += 1
-        print("not ok %d - world stops cleanly\n# %s" % (t.n, out.replace("\n", "\n# ")))
-    else:
-        print("ok %d - world stops cleanly" % t.n)
-        shutil.rmtree(t.dir, ignore_errors=True)
-    print("1..%d" % t.n)
-    return 1 if t.failed else 0
+    return t.finish()
 
 
 if __name__ == "__main__":
