@@ -155,6 +155,28 @@ long_message_cut(void)
   free(text);
 }
 
+/* Whether NEEDLE occurs in the message part of any line of TEXT: after
+ * the "] " that ends the timestamp and pid prefix. */
+static int
+dump_contains(const char *text, const char *needle)
+{
+  const char *line, *end, *msg, *hit;
+
+  for (line = text; *line; line = *end ? end + 1 : end)
+    {
+      end = strchr(line, '\n');
+      if (!end)
+        end = line + strlen(line);
+      msg = strstr(line, "] ");
+      if (!msg || msg > end)
+        msg = line;
+      hit = strstr(msg, needle);
+      if (hit && hit < end)
+        return 1;
+    }
+  return 0;
+}
+
 /* VERIFY PW1 (81) with PIN "123456" = 31 32 33 34 35 36. */
 static const uint8_t verify_apdu[]
     = { 0x00, 0x20, 0x00, 0x81, 0x06, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36 };
@@ -170,9 +192,11 @@ verify_redacted(void)
   text = read_log();
   CHECK(strstr(text, "] DBG: card-io: -> 00 20 00 81 [7 bytes hidden]\n") != NULL);
   CHECK(strstr(text, "] DBG: card-io: <- 90 00\n") != NULL);
-  CHECK(strstr(text, "31 32") == NULL);
-  CHECK(strstr(text, "36") == NULL);
-  CHECK(strstr(text, "123456") == NULL);
+  /* No PIN byte in what the dump says (the timestamp and pid before it may
+   * contain any digits). */
+  CHECK(!dump_contains(text, "31 32"));
+  CHECK(!dump_contains(text, "36"));
+  CHECK(!dump_contains(text, "123456"));
   free(text);
 }
 
