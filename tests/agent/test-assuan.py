@@ -21,6 +21,7 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORLD = os.path.join(os.path.dirname(HERE), "world")
+NEIGHBOUR_PY = os.path.join(os.path.dirname(HERE), "pcsc", "neighbour.py")
 
 # gpg-error values with source SCD (6 << 24).
 ERR_UNKNOWN_CMD = 100663571  # GPG_ERR_ASS_UNKNOWN_CMD
@@ -120,9 +121,9 @@ def expect_err(rep, code, what):
 class Daemon:
     """dualscd --multi-server (or --server) with the world's environment."""
 
-    def __init__(self, t, mode="--multi-server"):
+    def __init__(self, t, mode="--multi-server", args=()):
         self.p = subprocess.Popen(
-            [t.dualscd, mode], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [t.dualscd, mode] + list(args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=open(t.path("dualscd-%d.log" % t.n), "ab"), env=t.env)
         self.conn = Conn(self.p.stdout, self.p.stdin)
 
@@ -382,6 +383,65 @@ def neighbour(t, d):
         expect_ok(rep, "CHECKPIN after the neighbour (%s)" % how)
         notes.append("%s: %d PIN prompt(s)" % (how, len(rep.inquiries)))
     return ", ".join(notes)
+
+
+GPG_ERR_ENODEV = 32848  # GPG_ERR_SYSTEM_ERROR | libgpg-error's ENODEV index
+SCD = 6 << 24  # GPG_ERR_SOURCE_SCD
+
+
+def daemon_with(t, name, conf):
+    """A --server dualscd reading only the options file CONF (text)."""
+    path = t.path(name)
+    with open(path, "w") as f:
+        f.write(conf)
+    return Daemon(t, "--server", ["--options", path])
+
+
+def reader_port(t):
+    """reader-port takes a prefix of the reader's name, as GnuPG's does;
+    a prefix no reader has gives "No such device", not another reader."""
+    reader = t.env["DUALSCD_WORLD_READER"]
+    d = daemon_with(t, "port-ok.conf", "reader-port %s\n" % reader[:8])
+    try:
+        rep = d.conn.cmd("SERIALNO")
+        expect_ok(rep, "SERIALNO with reader-port %r" % reader[:8])
+        check(rep.status[0][1] == t.serialno, "another card: %r" % rep.status)
+    finally:
+        d.stop()
+    d = daemon_with(t, "port-none.conf", "reader-port NoSuchReader\n")
+    try:
+        expect_err(d.conn.cmd("SERIALNO"), SCD | GPG_ERR_ENODEV,
+                   "SERIALNO with a reader-port no reader has")
+    finally:
+        d.stop()
+
+
+def pcsc_exclusive(t):
+    """pcsc-exclusive: while dualscd is connected no other PC/SC program
+    gets the card (GnuPG's old behaviour); after DISCONNECT it does."""
+    def neighbour_select():
+        out = subprocess.run(["/usr/bin/python3", NEIGHBOUR_PY, "select"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=t.env, timeout=30)
+        return out.stdout.decode().strip()
+
+    # The agent's own dualscd (earlier steps) holds a shared handle; it
+    # lets go on DISCONNECT and reconnects by itself at the next command.
+    subprocess.run(["gpg-connect-agent", "--no-autostart", "SCD DISCONNECT", "/bye"],
+                   stdout=subprocess.DEVNULL, env=t.env, timeout=30)
+    d = daemon_with(t, "exclusive.conf", "pcsc-exclusive\n")
+    try:
+        expect_ok(d.conn.cmd("SERIALNO"), "SERIALNO with pcsc-exclusive")
+        got = neighbour_select()
+        check("SHARING_VIOLATION" in got,
+              "a neighbour got the card while dualscd holds it exclusively: %r" % got)
+        expect_ok(d.conn.cmd("DISCONNECT"), "DISCONNECT")
+        got = neighbour_select()
+        check(got.endswith("9000"), "neighbour after DISCONNECT: %r" % got)
+        expect_ok(d.conn.cmd("SERIALNO"), "SERIALNO again after the neighbour")
+    finally:
+        d.stop()
+    return "neighbour refused, then served after DISCONNECT"
 
 
 def sexp_int(sexp, name):
@@ -733,6 +793,8 @@ def main():
     t.step("EOF on the pipe ends the daemon", eof_exits, t)
     t.step("--server: one pipe session, no socket", server_mode, t)
     t.step("--daemon: SCDAEMON_INFO, socket, KILLSCD", daemon_mode, t)
+    t.step("reader-port selects by name prefix", reader_port, t)
+    t.step("pcsc-exclusive keeps other PC/SC programs out", pcsc_exclusive, t)
     t.step("gpg --card-status through gpg-agent and dualscd", card_status, t)
     t.vcard = None
     t.step("card removed mid-session, then back", card_removed_and_back, t)

@@ -68,7 +68,7 @@ apdus(void)
 static struct app *
 fresh(unsigned int version)
 {
-  struct vcard_options opt = { version, NULL, 0x1234 };
+  struct vcard_options opt = { version, NULL, 0x1234, 0 };
   struct card_channel ch = { transmit, NULL, "Virtual PCD 00 00" };
   struct app *app = NULL;
 
@@ -733,7 +733,7 @@ mangling_transmit(void *opaque, const uint8_t *apdu, size_t apdulen, uint8_t *re
 static gpg_error_t
 mangled_run(enum mangle how, uint8_t ins, unsigned int tag)
 {
-  struct vcard_options opt = { 0, NULL, 0x1234 };
+  struct vcard_options opt = { 0, NULL, 0x1234, 0 };
   struct card_channel ch = { mangling_transmit, NULL, "mangled" };
   struct vcard *vc = NULL;
   struct app *app = NULL;
@@ -850,7 +850,7 @@ short_only_transmit(void *opaque, const uint8_t *apdu, size_t apdulen, uint8_t *
 static void
 test_chaining(void)
 {
-  struct vcard_options opt = { VCARD_VERSION_2_1, NULL, 0x4321 };
+  struct vcard_options opt = { VCARD_VERSION_2_1, NULL, 0x4321, 0 };
   struct card_channel ch = { short_only_transmit, NULL, "short" };
   struct app *app = NULL;
   uint8_t cert[1500], *got = NULL, *pk = NULL, *out = NULL, sk[32];

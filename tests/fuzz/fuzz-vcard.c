@@ -92,7 +92,7 @@ version_of(uint8_t flags)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-  struct vcard_options opt = { 0, NULL, 0x0BADCAFE };
+  struct vcard_options opt = { 0, NULL, 0x0BADCAFE, 0 };
   struct vcard *card = NULL;
   size_t len, count = 0;
 

@@ -74,7 +74,7 @@ txc(uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data, size_
 static void
 new_card(unsigned int version)
 {
-  struct vcard_options opt = { version, NULL, 0x12345678 };
+  struct vcard_options opt = { version, NULL, 0x12345678, 0 };
 
   vcard_free(card);
   card = NULL;
@@ -218,6 +218,31 @@ test_get_data(void)
   SW("00 CA 00 C7 00", 0x6A88);
   SW("00 CA 12 34 00", 0x6A88);
   SW("00 CA 00 6E 01 00 00", 0x6700);
+}
+
+/* A card profile without private DOs: the capability bit is clear and the
+ * objects do not exist, for reading and for writing. */
+static void
+test_no_private_dos(void)
+{
+  struct vcard_options opt = { 0, NULL, 0x12345678, 1 };
+  uint8_t buf[1024];
+  struct tlv t;
+  size_t n;
+
+  vcard_free(card);
+  card = NULL;
+  CHECK_OK(vcard_new(&opt, &card));
+  select_app();
+  n = get_do(0x6E, buf, sizeof buf);
+  CHECK_OK(tlv_find_path(buf, n, (const unsigned int[]){ 0x6E, 0x73, 0xC0 }, 3, &t));
+  CHECK_INT(t.value[0], 0x75);
+  SW("00 CA 01 01 00", 0x6A88);
+  SW("00 CA 01 02 00", 0x6A88);
+  verify_pw3();
+  SW("00 DA 01 02 01 61", 0x6A88);
+  SW("00 CA 00 5E 00", 0x9000); /* the other objects are there */
+  fresh();
 }
 
 static void
@@ -894,7 +919,7 @@ static char tmp_path[104];
 static gpg_error_t
 open_state_card(struct vcard **r)
 {
-  struct vcard_options opt = { 0, state_path, 0 };
+  struct vcard_options opt = { 0, state_path, 0, 0 };
 
   return vcard_new(&opt, r);
 }
@@ -1089,6 +1114,7 @@ main(void)
   RUN(test_select);
   RUN(test_get_data);
   RUN(test_version_2_1);
+  RUN(test_no_private_dos);
   RUN(test_verify);
   RUN(test_change_pins);
   RUN(test_reset_code);

@@ -148,6 +148,8 @@ find_do(const struct vcard *card, unsigned int tag)
 {
   size_t i;
 
+  if (card->no_private_dos && tag >= 0x0101 && tag <= 0x0104)
+    return NULL;
   for (i = 0; i < sizeof do_table / sizeof *do_table; i++)
     if (do_table[i].tag == tag)
       return card->version >= do_table[i].version ? &do_table[i] : NULL;
@@ -250,6 +252,8 @@ get_extcap(struct vcard *card, const struct do_def *def, struct tlv_builder *b)
   (void)def;
   if (vc_v3(card))
     head[0] |= 0x01;
+  if (card->no_private_dos)
+    head[0] &= (uint8_t)~0x08u;
   tlv_put_raw(b, head, sizeof head);
   put16(b, VC_MAX_CHALLENGE);
   put16(b, VC_MAX_CERT);

@@ -120,6 +120,7 @@ struct vc_persist
 struct vcard
 {
   unsigned int version;
+  int no_private_dos;
   char *state_path;
   FILE *log;
   struct vc_persist p;

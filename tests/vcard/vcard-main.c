@@ -55,6 +55,7 @@ struct config
   unsigned int version;
   int latency_ms;
   int print_atr;
+  int no_private_dos;
 };
 
 /* Everything one run holds; one instance, torn down on one path. */
@@ -115,6 +116,7 @@ usage(void)
          "  --version V        application version: 3.4 (default), 3.3, 2.1\n"
          "  --latency-ms N     sleep N ms before each response\n"
          "  --apdu-log FILE    append one line per APDU (PINs and keys redacted)\n"
+         "  --no-private-dos   a card without the private use DOs 0101-0104\n"
          "  --print-atr        print the card's ATR in hex and exit (tests compare it\n"
          "                     with what PC/SC clients see)\n"
          "  --help             this text\n");
@@ -185,6 +187,7 @@ parse_args(int argc, char **argv, struct config *cfg)
     { "latency-ms", required_argument, NULL, 'l' },
     { "apdu-log", required_argument, NULL, 'a' },
     { "print-atr", no_argument, NULL, 'p' },
+    { "no-private-dos", no_argument, NULL, 'n' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -204,6 +207,8 @@ parse_args(int argc, char **argv, struct config *cfg)
         cfg->log_path = optarg;
       else if (c == 'p')
         cfg->print_atr = 1;
+      else if (c == 'n')
+        cfg->no_private_dos = 1;
       else if (c == 'h')
         {
           usage();
@@ -507,6 +512,7 @@ open_card(struct server *srv)
 
   opt.version = srv->cfg.version;
   opt.state_path = srv->cfg.state_path;
+  opt.no_private_dos = srv->cfg.no_private_dos;
   err = vcard_new(&opt, &srv->card);
   if (err)
     {

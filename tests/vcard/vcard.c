@@ -222,6 +222,7 @@ vcard_new(const struct vcard_options *opt, struct vcard **r_card)
   if (!card)
     return gpg_error_from_syserror();
   card->version = version;
+  card->no_private_dos = opt ? opt->no_private_dos : 0;
   card->p.serial = opt ? opt->serial : 0;
   err = vc_factory_defaults(card);
   if (!err && opt && opt->state_path)

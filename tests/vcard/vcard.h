@@ -39,6 +39,10 @@ struct vcard_options
   /* Serial number (4 bytes, DO 4F bytes 11-14); 0 derives one from the
    * state file's first creation.  Manufacturer is 0xFF00 (test cards). */
   uint32_t serial;
+  /* A card without the private use DOs 0101-0104 (extended capabilities
+   * bit 0x08 clear; GET and PUT DATA of them are refused), as some real
+   * cards are. */
+  int no_private_dos;
 };
 
 /* Creates a card.  With a state path, loads the state from that file or,

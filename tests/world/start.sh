@@ -2,7 +2,7 @@
 # start.sh - start a private PC/SC test world with the software OpenPGP card.
 #
 # Usage: start.sh [--scdaemon PATH] [--card-version V] [--latency-ms N]
-#                 [--card-state FILE]
+#                 [--card-state FILE] [--card-arg ARG]...
 #                 BUILD_DIR WORLD_DIR
 #
 # In WORLD_DIR (created, must be empty or absent) it starts:
@@ -34,6 +34,7 @@ while [ $# -gt 2 ]; do
     --card-version) card_args+=(--version "$2"); shift 2 ;;
     --latency-ms) card_args+=(--latency-ms "$2"); shift 2 ;;
     --card-state) card_state=$2; shift 2 ;;
+    --card-arg) card_args+=("$2"); shift 2 ;;  # e.g. --no-private-dos
     *) die "unknown option $1" ;;
   esac
 done
