@@ -340,6 +340,23 @@ get_manufacturer(struct app *app, const struct app_io *io, const struct attr_def
   return io->status(io->opaque, d->name, line);
 }
 
+/* UIF: the three UIF DOs (GnuPG 2.4's shortcut for UIF-1..3), each that
+ * the card has; UIF-n: that one. */
+static gpg_error_t
+get_uif(struct app *app, const struct app_io *io, const struct attr_def *d)
+{
+  static const char *const names[3] = { "UIF-1", "UIF-2", "UIF-3" };
+  const uint8_t *v;
+  size_t n;
+  gpg_error_t err = 0;
+  unsigned int i;
+
+  for (i = 0; !err && i < 3; i++)
+    if ((!d->tag || d->tag == 0xD6 + i) && !app_get_do(app, 0xD6 + i, &v, &n) && n)
+      err = app_status(io, names[i], v, n);
+  return err;
+}
+
 static const struct attr_def attrs[] = {
   { "DISP-NAME", 0x5B, get_raw, NULL },
   { "LOGIN-DATA", 0x5E, get_standalone, NULL },
@@ -368,6 +385,10 @@ static const struct attr_def attrs[] = {
    * escapes every value (2.2.40 sends the F9 bytes through it). */
   { "KDF", 0xF9, get_standalone, NULL },
   { "MANUFACTURER", 0, get_manufacturer, NULL },
+  { "UIF", 0, get_uif, NULL },
+  { "UIF-1", 0xD6, get_uif, NULL },
+  { "UIF-2", 0xD7, get_uif, NULL },
+  { "UIF-3", 0xD8, get_uif, NULL },
 };
 
 static const struct attr_def *
@@ -409,23 +430,68 @@ learn_optional(struct app *app, const struct app_io *io, const char *name)
   return gpg_err_code(err) == GPG_ERR_NO_OBJ ? 0 : err;
 }
 
+/* The creation time of key KEYNO (0..2) from DO CD; 0 when unknown. */
+static unsigned long
+key_time(struct app *app, int keyno)
+{
+  const uint8_t *v;
+  size_t n, o = 4 * (size_t)keyno;
+
+  if (app_get_do(app, 0xCD, &v, &n) || n < o + 4)
+    return 0;
+  return (unsigned long)v[o] << 24 | (unsigned long)v[o + 1] << 16
+         | (unsigned long)v[o + 2] << 8 | v[o + 3];
+}
+
+/* GnuPG's algorithm string (common/pubkey_algo_string): rsa2048, ed25519,
+ * cv25519, nistp256, brainpoolP256r1 ... */
+static void
+key_algo(struct app *app, int keyno, char *buf, size_t size)
+{
+  struct key_attr a;
+
+  if (app_key_attr(app, keyno, &a))
+    snprintf(buf, size, "?");
+  else if (a.type == KEY_RSA)
+    snprintf(buf, size, "rsa%u", a.nbits);
+  else if (a.type == KEY_ECC && a.curve)
+    snprintf(buf, size, "%s", a.curve->alias);
+  else
+    snprintf(buf, size, "?");
+}
+
+gpg_error_t
+app_keypairinfo(struct app *app, int keyno, char *buf, size_t size)
+{
+  static const char *const usage[3] = { "sc", "e", "sa" };
+  char grip[41], algo[32];
+  gpg_error_t err = app_keygrip(app, keyno, grip);
+
+  if (err)
+    return err;
+  key_algo(app, keyno - 1, algo, sizeof algo);
+  snprintf(buf, size, "%s OPENPGP.%d %s %lu %s", grip, keyno, usage[keyno - 1],
+           key_time(app, keyno - 1), algo);
+  return 0;
+}
+
 static gpg_error_t
 learn_keypairs(struct app *app, const struct app_io *io)
 {
-  static const char *const usage[3] = { "sc", "e", "sa" };
-  char line[64];
+  char line[APP_KEYPAIRINFO_MAX];
   gpg_error_t err = 0;
   int i;
 
-  for (i = 0; !err && i < 3; i++)
+  for (i = 1; !err && i <= 3; i++)
     {
-      err = app_get_pubkey(app, i);
-      if (gpg_err_code(err) == GPG_ERR_NO_OBJ)
-        err = 0;
-      if (err || !app->pk[i].sexp)
-        continue;
-      snprintf(line, sizeof line, "%s OPENPGP.%d %s", app->pk[i].grip, i + 1, usage[i]);
-      err = io->status(io->opaque, "KEYPAIRINFO", line);
+      err = app_keypairinfo(app, i, line, sizeof line);
+      if (gpg_err_code(err) == GPG_ERR_NO_SECKEY)
+        {
+          err = 0; /* an empty slot has no line */
+          continue;
+        }
+      if (!err)
+        err = io->status(io->opaque, "KEYPAIRINFO", line);
     }
   return err;
 }
@@ -462,12 +528,22 @@ app_learn(struct app *app, const struct app_io *io, unsigned int flags)
     err = io->status(io->opaque, "SERIALNO", app->serial);
   if (!err)
     err = io->status(io->opaque, "APPTYPE", "openpgp");
+  if (!err)
+    {
+      /* GnuPG 2.4 sends the application version in hex (3.4 -> 304). */
+      char v[8];
+
+      snprintf(v, sizeof v, "%X", app->version);
+      err = io->status(io->opaque, "APPVERSION", v);
+    }
   for (i = 0; !err && i < sizeof learn_names / sizeof learn_names[0]; i++)
     err = learn_optional(app, io, learn_names[i]);
   if (!err)
     err = app_get_do(app, 0xC0, &c0, &n);
   if (!err && n && (c0[0] & 0x01))
     err = learn_optional(app, io, "KDF");
+  if (!err && has_button(app))
+    err = learn_optional(app, io, "UIF");
   if (!err && n && (c0[0] & 0x08))
     {
       err = learn_optional(app, io, "PRIVATE-DO-1");

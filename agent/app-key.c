@@ -585,6 +585,10 @@ finish_new_key(struct app *app, const struct app_io *io, int keyno, uint32_t cre
     err = io->status(io->opaque, "KEY-FPR", hex_encode(fpr, 20, line));
   if (!err)
     err = store_pubkey(app, keyno, resp, resplen);
+  /* Generating or importing the signature key resets the card's
+   * signature counter (the OpenPGP card does it itself): read it again. */
+  if (keyno == 0)
+    app_cache_drop(app, 0x93);
   return err;
 }
 
@@ -803,5 +807,196 @@ app_writekey(struct app *app, const struct app_io *io, const char *keyref,
   gcry_sexp_release(pub);
   gcry_sexp_release(key);
   gcry_sexp_release(top);
+  return err;
+}
+
+/* ---- READKEY --format=ssh ---- */
+
+/* An SSH wire-format blob being built, bounded. */
+struct ssh_blob
+{
+  uint8_t buf[2048];
+  size_t len;
+  int overflow;
+};
+
+static void
+ssh_put(struct ssh_blob *b, const void *p, size_t n)
+{
+  if (b->overflow || n > sizeof b->buf - b->len)
+    {
+      b->overflow = 1;
+      return;
+    }
+  memcpy(b->buf + b->len, p, n);
+  b->len += n;
+}
+
+/* An SSH "string": 32-bit big-endian length, then the bytes. */
+static void
+ssh_put_string(struct ssh_blob *b, const void *p, size_t n)
+{
+  uint8_t len[4]
+      = { (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n };
+
+  ssh_put(b, len, 4);
+  ssh_put(b, p, n);
+}
+
+/* Element NAME of KEY as an SSH mpint (libgcrypt's GCRYMPI_FMT_SSH). */
+static gpg_error_t
+ssh_put_mpi(struct ssh_blob *b, gcry_sexp_t key, const char *name)
+{
+  gcry_sexp_t l = gcry_sexp_find_token(key, name, 0);
+  gcry_mpi_t m = l ? gcry_sexp_nth_mpi(l, 1, GCRYMPI_FMT_USG) : NULL;
+  size_t n = 0;
+  gpg_error_t err = m ? 0 : gpg_error(GPG_ERR_INV_SEXP);
+
+  if (!err)
+    err = gcry_mpi_print(GCRYMPI_FMT_SSH, NULL, 0, &n, m);
+  if (!err && n > sizeof b->buf - b->len)
+    b->overflow = 1;
+  else if (!err)
+    err = gcry_mpi_print(GCRYMPI_FMT_SSH, b->buf + b->len, n, &n, m);
+  if (!err && !b->overflow)
+    b->len += n;
+  gcry_mpi_release(m);
+  gcry_sexp_release(l);
+  return err;
+}
+
+/* Element "q" of an EdDSA key, without the 0x40 prefix of GnuPG's form. */
+static gpg_error_t
+ssh_put_eddsa_q(struct ssh_blob *b, gcry_sexp_t key)
+{
+  gcry_sexp_t l = gcry_sexp_find_token(key, "q", 0);
+  size_t n = 0;
+  const char *q = l ? gcry_sexp_nth_data(l, 1, &n) : NULL;
+
+  if (!q)
+    {
+      gcry_sexp_release(l);
+      return gpg_error(GPG_ERR_INV_SEXP);
+    }
+  if ((n & 1) && q[0] == 0x40)
+    ssh_put_string(b, q + 1, n - 1);
+  else
+    ssh_put_string(b, q, n);
+  gcry_sexp_release(l);
+  return 0;
+}
+
+/* The SSH key type for KEY's algorithm and curve, as GnuPG 2.4's
+ * common/ssh-utils.c names them; NULL when SSH has none. */
+static const char *
+ssh_key_type(gcry_sexp_t key, const char **r_curve)
+{
+  static const struct
+  {
+    const char *curve, *type;
+  } types[] = {
+    { "Ed25519", "ssh-ed25519" },
+    { "Ed448", "ssh-ed448" },
+    { "NIST P-256", "ecdsa-sha2-nistp256" },
+    { "NIST P-384", "ecdsa-sha2-nistp384" },
+    { "NIST P-521", "ecdsa-sha2-nistp521" },
+  };
+  gcry_sexp_t rsa = gcry_sexp_find_token(key, "rsa", 0);
+  size_t i;
+
+  *r_curve = NULL;
+  if (rsa)
+    {
+      gcry_sexp_release(rsa);
+      return "ssh-rsa";
+    }
+  *r_curve = gcry_pk_get_curve(key, 0, NULL);
+  for (i = 0; *r_curve && i < sizeof types / sizeof types[0]; i++)
+    if (!strcmp(types[i].curve, *r_curve))
+      return types[i].type;
+  return NULL;
+}
+
+static void
+base64(const uint8_t *in, size_t n, char *out)
+{
+  static const char abc[]
+      = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  size_t i;
+
+  for (i = 0; i + 2 < n; i += 3, out += 4)
+    {
+      out[0] = abc[in[i] >> 2];
+      out[1] = abc[(in[i] & 3) << 4 | in[i + 1] >> 4];
+      out[2] = abc[(in[i + 1] & 15) << 2 | in[i + 2] >> 6];
+      out[3] = abc[in[i + 2] & 63];
+    }
+  if (i < n)
+    {
+      out[0] = abc[in[i] >> 2];
+      out[1] = abc[(in[i] & 3) << 4 | (i + 1 < n ? in[i + 1] >> 4 : 0)];
+      out[2] = i + 1 < n ? abc[(in[i + 1] & 15) << 2] : '=';
+      out[3] = '=';
+      out += 4;
+    }
+  *out = 0;
+}
+
+/* The blob: type, then (ECDSA) the curve as GnuPG 2.4 writes it (its
+ * libgcrypt name, "NIST P-256", not SSH's "nistp256"), then the key. */
+static gpg_error_t
+ssh_blob_of(gcry_sexp_t key, const char *type, const char *curve, struct ssh_blob *b)
+{
+  gpg_error_t err;
+
+  ssh_put_string(b, type, strlen(type));
+  if (!strcmp(type, "ssh-rsa"))
+    {
+      err = ssh_put_mpi(b, key, "e");
+      return err ? err : ssh_put_mpi(b, key, "n");
+    }
+  if (!strncmp(type, "ssh-ed", 6))
+    return ssh_put_eddsa_q(b, key);
+  ssh_put_string(b, curve, strlen(curve));
+  return ssh_put_mpi(b, key, "q");
+}
+
+gpg_error_t
+app_ssh_pubkey(const uint8_t *sexp, size_t sexplen, char **r_text)
+{
+  gcry_sexp_t key = NULL;
+  struct ssh_blob *b = NULL;
+  const char *type, *curve;
+  gpg_error_t err;
+
+  *r_text = NULL;
+  err = gcry_sexp_new(&key, sexp, sexplen, 0);
+  if (err)
+    goto leave;
+  type = ssh_key_type(key, &curve);
+  if (!type)
+    {
+      err = gpg_error(curve ? GPG_ERR_UNKNOWN_CURVE : GPG_ERR_PUBKEY_ALGO);
+      goto leave;
+    }
+  b = calloc(1, sizeof *b);
+  if (!b)
+    err = gpg_error_from_syserror();
+  if (!err)
+    err = ssh_blob_of(key, type, curve, b);
+  if (!err && b->overflow)
+    err = gpg_error(GPG_ERR_TOO_LARGE);
+  if (!err && !(*r_text = malloc(strlen(type) + 1 + (b->len + 2) / 3 * 4 + 8)))
+    err = gpg_error_from_syserror();
+  if (err)
+    goto leave;
+  /* GnuPG's comment for a key read from a card: "(none)". */
+  strcpy(*r_text, type);
+  strcat(*r_text, " ");
+  base64(b->buf, b->len, *r_text + strlen(*r_text));
+  strcat(*r_text, " (none)");
+leave:
+  free(b);
+  gcry_sexp_release(key);
   return err;
 }

@@ -307,6 +307,16 @@ parse_historical(struct app *app, const uint8_t *h, size_t n)
     }
 }
 
+/* Does the reader carry short APDUs only (a CCID reader at the short APDU
+ * level)?  Then long answers come in 61xx pieces. */
+static int
+short_reader(const struct app *app)
+{
+  size_t max = app->ch.max_apdu ? app->ch.max_apdu(app->ch.opaque) : 0;
+
+  return max && max <= APDU_SHORT_MAX;
+}
+
 /* Reads DO 6E, trying the extended Le first (one APDU on a card that takes
  * it) and falling back to short APDUs on a card that refuses. */
 static gpg_error_t
@@ -316,7 +326,7 @@ read_6e(struct app *app)
   size_t len;
   gpg_error_t err;
 
-  app->ext_lc_le = 1;
+  app->ext_lc_le = !short_reader(app);
   err = app_get_do(app, 0x6E, &val, &len);
   if (gpg_err_code(err) == GPG_ERR_INV_VALUE || gpg_err_code(err) == GPG_ERR_CARD)
     {
@@ -329,6 +339,8 @@ read_6e(struct app *app)
   app->ext_lc_le = 0;
   if (!app_get_do(app, 0x5F52, &val, &len))
     parse_historical(app, val, len);
+  if (short_reader(app))
+    app->ext_lc_le = 0; /* the card may, the reader cannot */
   return 0;
 }
 

@@ -33,6 +33,10 @@ struct card_channel
                           uint8_t *resp, size_t respsize, size_t *resplen);
   void *opaque;
   const char *reader_name; /* for the READER status line */
+  /* Optional: the longest APDU the reader carries (reader.h max_apdu), 0
+   * for no limit.  Below an extended APDU's size the app sends short
+   * APDUs only, whatever the card offers. */
+  size_t (*max_apdu)(void *opaque);
 };
 
 /* How the application reaches the client (the Assuan session). */
@@ -98,9 +102,21 @@ gpg_error_t app_setattr(struct app *app, const struct app_io *io, const char *na
 gpg_error_t app_readkey(struct app *app, const char *keyid, uint8_t **r_pk,
                         size_t *r_pklen);
 
+/* READKEY --format=ssh: the public key SEXP as GnuPG 2.4 prints it, "<ssh
+ * type> <base64 blob> (none)" (common/ssh-utils.c); *R_TEXT is malloc'd.
+ * GPG_ERR_UNKNOWN_CURVE for a curve SSH does not know (cv25519). */
+gpg_error_t app_ssh_pubkey(const uint8_t *sexp, size_t sexplen, char **r_text);
+
 /* The keygrip (40 hex digits + NUL) of key slot KEYNO (1..3); GPG_ERR_NO_SECKEY
  * when the slot is empty. */
 gpg_error_t app_keygrip(struct app *app, int keyno, char grip[41]);
+
+/* The KEYPAIRINFO line of key slot KEYNO (1..3) as GnuPG 2.4 sends it:
+ * "<grip> OPENPGP.<n> <usage> <created> <algo>" (GnuPG 2.2 clients read
+ * the first three fields and ignore the rest); GPG_ERR_NO_SECKEY when the
+ * slot is empty.  BUF holds APP_KEYPAIRINFO_MAX bytes. */
+#define APP_KEYPAIRINFO_MAX 128
+gpg_error_t app_keypairinfo(struct app *app, int keyno, char *buf, size_t size);
 
 /* PKSIGN: signs DATA with the key of KEYID.  HASHALGO is a GCRY_MD_* value
  * (DATA is then a DigestInfo for RSA or a hash for ECDSA) or 0 for

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,6 +260,8 @@ struct cmd_arg
 #define CMD_F_KEYPAIRINFO 8u
 #define CMD_F_ATR 16u
 #define CMD_F_MORE 32u
+#define CMD_F_DATA 64u
+#define CMD_F_SSH 128u
 
 /* Option name to CMD_F_* flag: one table for every command (each command
  * checks first which of them it allows). */
@@ -273,6 +276,8 @@ static const struct
   { "--keypairinfo", CMD_F_KEYPAIRINFO },
   { "--atr", CMD_F_ATR },
   { "--more", CMD_F_MORE },
+  { "--data", CMD_F_DATA },
+  { "--format=ssh", CMD_F_SSH },
 };
 
 static unsigned int
@@ -298,6 +303,48 @@ take_keyid(assuan_context_t ctx, const char *rest, struct cmd_arg *arg)
   return err;
 }
 
+/* Whether some command of this daemon opened the card's application.  A
+ * KEYINFO --list before that answers with no key, as GnuPG 2.4 does: its
+ * KEYINFO looks only at the cards already opened, and gpg-agent 2.4 sends
+ * SERIALNO --all next when it needs them. */
+static atomic_int card_opened;
+
+/* Errors that mean "no card there" rather than "the card failed". */
+static int
+card_gone(gpg_error_t err)
+{
+  static const gpg_err_code_t codes[]
+      = { GPG_ERR_ENODEV, GPG_ERR_CARD_NOT_PRESENT, GPG_ERR_CARD_REMOVED };
+  size_t i;
+
+  for (i = 0; err && i < sizeof codes / sizeof *codes; i++)
+    if (gpg_err_code(err) == codes[i])
+      return 1;
+  return 0;
+}
+
+/* rmgr_begin for a command.  When the reader is held by another program,
+ * the client learns who holds it: a READER_BUSY status line (for clients
+ * that show status lines) and the same sentence as the ERR description. */
+static gpg_error_t
+begin_card(assuan_context_t ctx, unsigned int flags, const char *demand,
+           struct app **r_app)
+{
+  struct session *sess = session_of(ctx);
+  char why[1024];
+  gpg_error_t err = rmgr_begin(sess->rs, flags, demand, r_app);
+
+  if (!err && (flags & RMGR_NEED_APP))
+    atomic_store(&card_opened, 1);
+  if (gpg_err_code(err) != GPG_ERR_EBUSY)
+    return err;
+  rmgr_conflict(why, sizeof why);
+  if (!*why)
+    return err;
+  assuan_write_status(ctx, "READER_BUSY", why);
+  return assuan_set_error(ctx, err, why);
+}
+
 typedef gpg_error_t (*app_fn)(assuan_context_t ctx, struct app *app, void *arg);
 
 static gpg_error_t
@@ -307,7 +354,7 @@ with_app(assuan_context_t ctx, app_fn fn, void *arg)
   struct app *app;
   gpg_error_t err, rerr;
 
-  err = rmgr_begin(sess->rs, RMGR_NEED_APP, NULL, &app);
+  err = begin_card(ctx, RMGR_NEED_APP, NULL, &app);
   if (err)
     return err;
   sess->holding = 1;
@@ -364,7 +411,7 @@ cmd_serialno(assuan_context_t ctx, char *line)
     return fail(ctx, GPG_ERR_ASS_PARAMETER, "missing value for option --demand");
   if (*rest && strcasecmp(rest, "openpgp") && strcasecmp(rest, "undefined"))
     return fail(ctx, GPG_ERR_NOT_SUPPORTED, "only the openpgp application exists");
-  err = rmgr_begin(sess->rs, RMGR_NEED_APP | RMGR_RESELECT, dem, &app);
+  err = begin_card(ctx, RMGR_NEED_APP | RMGR_RESELECT, dem, &app);
   if (err)
     return err;
   err = emit_status(ctx, "SERIALNO", app_serialno(app));
@@ -462,13 +509,10 @@ static const char *const slot_usage[] = { "-", "sc", "e", "sa" };
 static gpg_error_t
 emit_keypairinfo(assuan_context_t ctx, struct app *app, int slot)
 {
-  char grip[41], buf[80];
-  gpg_error_t err = app_keygrip(app, slot, grip);
+  char buf[APP_KEYPAIRINFO_MAX];
+  gpg_error_t err = app_keypairinfo(app, slot, buf, sizeof buf);
 
-  if (err)
-    return err;
-  snprintf(buf, sizeof buf, "%s OPENPGP.%d %s", grip, slot, slot_usage[slot]);
-  return emit_status(ctx, "KEYPAIRINFO", buf);
+  return err ? err : emit_status(ctx, "KEYPAIRINFO", buf);
 }
 
 static gpg_error_t
@@ -483,7 +527,16 @@ do_readkey(assuan_context_t ctx, struct app *app, void *opaque)
     err = emit_keypairinfo(ctx, app, keyid_slot(app, arg->id));
   if (!err && !(arg->flags & CMD_F_INFO_ONLY))
     err = app_readkey(app, arg->id, &pk, &len);
-  if (!err && pk)
+  if (!err && pk && (arg->flags & CMD_F_SSH))
+    {
+      char *text = NULL;
+
+      err = app_ssh_pubkey(pk, len, &text);
+      if (!err)
+        err = emit_data(ctx, text, strlen(text));
+      free(text);
+    }
+  else if (!err && pk)
     err = emit_data(ctx, pk, len);
   free(pk);
   return err;
@@ -504,6 +557,14 @@ cmd_readkey(assuan_context_t ctx, char *line)
   return with_app(ctx, do_readkey, &arg);
 }
 
+/* KEYINFO --list=sign|encr|auth names one slot each, as in GnuPG 2.4
+ * (app-openpgp.c do_with_keygrip), not every key whose usage allows it. */
+static int
+keyinfo_filter_slot(char filter)
+{
+  return filter == 's' ? 1 : filter == 'e' ? 2 : filter == 'a' ? 3 : 0;
+}
+
 static gpg_error_t
 do_keyinfo(assuan_context_t ctx, struct app *app, void *opaque)
 {
@@ -519,11 +580,13 @@ do_keyinfo(assuan_context_t ctx, struct app *app, void *opaque)
         continue;
       if (*rest && strncasecmp(rest, grip, 40))
         continue;
-      if (arg->filter && !strchr(slot_usage[slot], arg->filter))
+      if (arg->filter && keyinfo_filter_slot(arg->filter) != slot)
         continue;
-      snprintf(buf, sizeof buf, "%s T %s OPENPGP.%d %s", grip, app_serialno(app), slot,
-               slot_usage[slot]);
-      err = emit_status(ctx, "KEYINFO", buf);
+      snprintf(buf, sizeof buf, "%s T %s OPENPGP.%d %s%s", grip, app_serialno(app), slot,
+               slot_usage[slot], arg->flags & CMD_F_DATA ? "\n" : "");
+      /* --data: the same text as data lines, one key per line. */
+      err = arg->flags & CMD_F_DATA ? emit_data(ctx, buf, strlen(buf))
+                                    : emit_status(ctx, "KEYINFO", buf);
       found = 1;
     }
   if (!err && *rest && !found)
@@ -534,7 +597,8 @@ do_keyinfo(assuan_context_t ctx, struct app *app, void *opaque)
 static gpg_error_t
 cmd_keyinfo(assuan_context_t ctx, char *line)
 {
-  struct cmd_arg arg = { .filter = cmdp_keyinfo_filter(line) };
+  struct cmd_arg arg
+      = { .filter = cmdp_keyinfo_filter(line), .flags = option_flags(line) };
   char *rest;
   gpg_error_t err;
 
@@ -543,7 +607,13 @@ cmd_keyinfo(assuan_context_t ctx, char *line)
     err = take_keyid(ctx, rest, &arg);
   if (err)
     return err;
-  return with_app(ctx, do_keyinfo, &arg);
+  if (!*rest && !atomic_load(&card_opened))
+    return 0;
+  err = with_app(ctx, do_keyinfo, &arg);
+  /* No card is an empty list too (GnuPG forgets a removed card). */
+  if (!*rest && card_gone(err))
+    err = 0;
+  return err;
 }
 
 /* ---- SETDATA, PKSIGN, PKAUTH, PKDECRYPT ---- */
@@ -1101,7 +1171,7 @@ cmd_apdu(assuan_context_t ctx, char *line)
   if (err)
     return err;
   arg.text = rest; /* no inquiry: LINE stays valid */
-  err = rmgr_begin(sess->rs, 0, NULL, &app);
+  err = begin_card(ctx, 0, NULL, &app);
   if (!err)
     {
       err = do_apdu(ctx, app, &arg);
@@ -1114,6 +1184,7 @@ cmd_apdu(assuan_context_t ctx, char *line)
 
 static char kw_serialno[] = "SERIALNO";
 static char kw_device[] = "DEVICE";
+static char kw_serialno_apps[] = "SERIALNO+apps";
 
 static gpg_error_t
 do_serial_status(assuan_context_t ctx, struct app *app, void *kw)
@@ -1122,6 +1193,13 @@ do_serial_status(assuan_context_t ctx, struct app *app, void *kw)
 
   if (!strcmp(kw, "DEVICE"))
     snprintf(buf, sizeof buf, "openpgp %s openpgp", app_serialno(app));
+  else if (kw == kw_serialno_apps)
+    {
+      /* GnuPG 2.4's "serial number and the card's applications" line
+       * (SWITCHAPP, GETINFO active_apps); ours is always one. */
+      snprintf(buf, sizeof buf, "%s openpgp", app_serialno(app));
+      kw = kw_serialno;
+    }
   else
     snprintf(buf, sizeof buf, "%s", app_serialno(app));
   return emit_status(ctx, kw, buf);
@@ -1134,14 +1212,34 @@ cmd_switchcard(assuan_context_t ctx, char *line)
   return with_app(ctx, do_serial_status, kw_serialno);
 }
 
+/* GnuPG 2.4's application names (scd/app.c app_priority_list).  Asked
+ * for one the card lacks, GnuPG stays on the current application and says
+ * so in the status line; a name it does not know is NOT_FOUND. */
+static int
+known_app_name(const char *name)
+{
+  static const char *const names[]
+      = { "openpgp", "piv", "nks", "p15", "geldkarte", "dinsig", "sc-hsm", "undefined" };
+  size_t i;
+
+  for (i = 0; i < sizeof names / sizeof *names; i++)
+    if (!strcasecmp(name, names[i]))
+      return 1;
+  return 0;
+}
+
 static gpg_error_t
 cmd_switchapp(assuan_context_t ctx, char *line)
 {
-  while (*line == ' ')
-    line++;
-  if (*line && strcasecmp(line, "openpgp"))
-    return fail(ctx, GPG_ERR_NOT_SUPPORTED, "only the openpgp application exists");
-  return with_app(ctx, do_serial_status, kw_serialno);
+  char *name, app[16];
+  gpg_error_t err = check_options(ctx, line, "", &name);
+
+  if (err)
+    return err;
+  snprintf(app, sizeof app, "%.*s", (int)cmdp_word_len(name), name);
+  if (*app && !known_app_name(app))
+    return fail(ctx, GPG_ERR_NOT_FOUND, "no such application (dualscd has openpgp only)");
+  return with_app(ctx, do_serial_status, kw_serialno_apps);
 }
 
 static gpg_error_t
@@ -1262,11 +1360,19 @@ info_card_list(assuan_context_t ctx, char *arg)
   return gpg_err_code(err) == GPG_ERR_ENODEV ? 0 : err;
 }
 
+/* GnuPG 2.4: "S SERIALNO <sn> <app>..." for the card already opened
+ * (active_apps: the session's, all_active_apps: every card); nothing
+ * before a command opened one. */
 static gpg_error_t
 info_active_apps(assuan_context_t ctx, char *arg)
 {
+  gpg_error_t err;
+
   (void)arg;
-  return send_string(ctx, "openpgp");
+  if (!atomic_load(&card_opened))
+    return 0;
+  err = with_app(ctx, do_serial_status, kw_serialno_apps);
+  return card_gone(err) ? 0 : err;
 }
 
 static gpg_error_t info_cmd_has_option(assuan_context_t ctx, char *arg);

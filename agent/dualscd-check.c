@@ -16,6 +16,8 @@ struct subcommand
 
 /* One row per subcommand; usage text and dispatch both come from here. */
 static const struct subcommand subcommands[] = {
+  { "diagnose", check_diagnose_main, "[--json] [--fix [--yes]] [--homedir DIR]",
+    "who holds the readers, what conflicts, how to fix it (the default)" },
   { "atr", check_atr_main, "[--json] HEX...", "explain an Answer To Reset given in hex" },
 };
 
@@ -26,7 +28,10 @@ usage(FILE *fp)
 {
   size_t k;
 
-  fprintf(fp, "Usage: %s [--help|--version] SUBCOMMAND [ARGS...]\n\nSubcommands:\n",
+  fprintf(fp,
+          "Usage: %s [--help|--version] [SUBCOMMAND] [ARGS...]\n\n"
+          "Without a subcommand (or with options only) it runs \"diagnose\".\n\n"
+          "Subcommands:\n",
           CHECK_PROGRAM);
   for (k = 0; k < N_SUBCOMMANDS; k++)
     fprintf(fp, "  %s %-18s %s\n", subcommands[k].name, subcommands[k].args,
@@ -50,11 +55,9 @@ main(int argc, char **argv)
 {
   const struct subcommand *sub;
 
+  /* No subcommand, or options only: the diagnosis. */
   if (argc < 2)
-    {
-      usage(stderr);
-      return CHECK_EXIT_USAGE;
-    }
+    return check_diagnose_main(argc, argv);
   if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
     {
       usage(stdout);
@@ -65,11 +68,13 @@ main(int argc, char **argv)
       printf("%s (%s) %s\n", CHECK_PROGRAM, PACKAGE_NAME, PACKAGE_VERSION);
       return CHECK_EXIT_OK;
     }
+  if (argv[1][0] == '-')
+    return check_diagnose_main(argc, argv);
   sub = find_subcommand(argv[1]);
   if (!sub)
     {
-      fprintf(stderr, "%s: unknown %s \"%s\"; try \"%s --help\"\n", CHECK_PROGRAM,
-              argv[1][0] == '-' ? "option" : "subcommand", argv[1], CHECK_PROGRAM);
+      fprintf(stderr, "%s: unknown subcommand \"%s\"; try \"%s --help\"\n", CHECK_PROGRAM,
+              argv[1], CHECK_PROGRAM);
       return CHECK_EXIT_USAGE;
     }
   return sub->run(argc - 1, argv + 1);

@@ -31,8 +31,20 @@
 #include "reader-mgr.h"
 
 #include "app.h"
+#include "ccid.h"
 #include "log.h"
 #include "pcsc.h"
+
+/* The internal CCID driver first (unless disable-ccid), then PC/SC for the
+ * readers it did not take. */
+#define MAX_BACKENDS 2
+
+/* A reader as listed, with the backend that listed it. */
+struct listed
+{
+  struct reader_info info;
+  struct reader_backend *be;
+};
 
 struct rmgr_session
 {
@@ -49,7 +61,9 @@ static struct
   pthread_mutex_t evmu;    /* stops the monitor's back-off early */
   pthread_cond_t evcv;
   const struct options *opt;
-  struct reader_backend *be;
+  struct reader_backend *bes[MAX_BACKENDS];
+  size_t nbes;
+  struct reader_backend *be; /* the backend of CONN */
   struct reader_conn *conn;
   char reader[READER_NAME_MAX];
   uint8_t atr[READER_ATR_MAX];
@@ -59,14 +73,20 @@ static struct
   struct rmgr_session *sessions;
   struct rmgr_session *lock_owner;
   unsigned int nsessions;
-  pthread_t monitor;
-  int monitor_running;
+  pthread_t monitors[MAX_BACKENDS];
+  size_t nmonitors;
+  pthread_t idler; /* releases an idle USB reader after card-timeout */
+  int idler_running;
+  struct timespec idle_deadline; /* CLOCK_MONOTONIC; 0: nothing to release */
   int stopping;
-  unsigned long presence; /* hash of readers and card presence, last seen */
+  unsigned long presence;             /* hash of readers and card presence, last seen */
+  char conflict[4 * READER_NAME_MAX]; /* why the last connect found a reader busy */
 } mgr = { .mu = PTHREAD_MUTEX_INITIALIZER,
           .unlocked = PTHREAD_COND_INITIALIZER,
           .evmu = PTHREAD_MUTEX_INITIALIZER,
           .evcv = PTHREAD_COND_INITIALIZER };
+
+static void arm_idle_locked(void);
 
 static gpg_error_t
 channel_transmit(void *opaque, const uint8_t *apdu, size_t apdulen, uint8_t *resp,
@@ -74,6 +94,15 @@ channel_transmit(void *opaque, const uint8_t *apdu, size_t apdulen, uint8_t *res
 {
   (void)opaque;
   return rmgr_transmit(apdu, apdulen, resp, respsize, resplen);
+}
+
+static size_t
+channel_max_apdu(void *opaque)
+{
+  (void)opaque;
+  if (!mgr.conn || !mgr.be->ops->max_apdu)
+    return 0;
+  return mgr.be->ops->max_apdu(mgr.conn);
 }
 
 gpg_error_t
@@ -106,7 +135,8 @@ drop_card_locked(void)
   log_msg(LOG_INFO, 0, "card in reader \"%s\" removed or unreachable", mgr.reader);
   app_close(mgr.app);
   mgr.app = NULL;
-  mgr.be->ops->disconnect(mgr.conn);
+  if (mgr.conn)
+    mgr.be->ops->disconnect(mgr.conn);
   mgr.conn = NULL;
   mgr.atrlen = 0;
   for (s = mgr.sessions; s; s = s->next)
@@ -138,19 +168,57 @@ reader_wanted(const struct reader_info *info)
   return info->card_present;
 }
 
-/* Connects to reader NAME and, with NEED_APP, opens the app inside a
+/* Lists the readers of every backend, CCID's first, into OUT (room for
+ * MAX).  A backend that fails to list is skipped (pcscd not running must
+ * not hide the USB readers); the error is returned only when every
+ * backend failed. */
+static gpg_error_t
+list_all_locked(struct listed *out, size_t max, size_t *r_n)
+{
+  struct reader_info *infos = calloc(READER_MAX, sizeof *infos);
+  gpg_error_t err = 0, lerr;
+  size_t b, i, n, failed = 0;
+
+  *r_n = 0;
+  if (!infos)
+    return gpg_error_from_syserror();
+  for (b = 0; b < mgr.nbes; b++)
+    {
+      n = 0;
+      lerr = mgr.bes[b]->ops->list(mgr.bes[b], infos, READER_MAX, &n);
+      if (lerr)
+        {
+          log_msg(LOG_DEBUG, LOG_CAT_READER, "listing %s readers: %s",
+                  mgr.bes[b]->ops->name, gpg_strerror(lerr));
+          err = lerr;
+          failed++;
+          continue;
+        }
+      for (i = 0; i < n && *r_n < max; i++)
+        {
+          out[*r_n].info = infos[i];
+          out[*r_n].be = mgr.bes[b];
+          ++*r_n;
+        }
+    }
+  free(infos);
+  return failed == mgr.nbes ? err : 0;
+}
+
+/* Connects to reader R and, with NEED_APP, opens the app inside a
  * transaction (to find out whether it is an OpenPGP card). */
 static gpg_error_t
-try_reader_locked(const char *name, int need_app)
+try_reader_locked(const struct listed *r, int need_app)
 {
   gpg_error_t err;
   enum reader_share share = mgr.opt->pcsc_shared ? READER_SHARED : READER_EXCLUSIVE;
 
   mgr.atrlen = 0;
-  err = mgr.be->ops->connect(mgr.be, name, share, &mgr.conn, mgr.atr, &mgr.atrlen);
+  err = r->be->ops->connect(r->be, r->info.name, share, &mgr.conn, mgr.atr, &mgr.atrlen);
   if (err)
     return err;
-  snprintf(mgr.reader, sizeof mgr.reader, "%s", name);
+  mgr.be = r->be;
+  snprintf(mgr.reader, sizeof mgr.reader, "%s", r->info.name);
   if (!need_app)
     return 0;
   err = mgr.be->ops->begin(mgr.conn);
@@ -169,33 +237,125 @@ try_reader_locked(const char *name, int need_app)
   return err;
 }
 
+/* The reader of another backend at the same USB location as BUSY (a CCID
+ * reader whose claim failed): pcscd holds it, and it is the way in. */
+static const struct listed *
+same_reader_elsewhere(const struct listed *busy, const struct listed *all, size_t n)
+{
+  struct reader_usb_id id;
+  size_t i;
+
+  if (!busy->info.usb.valid)
+    return NULL;
+  for (i = 0; i < n; i++)
+    {
+      if (all[i].be == busy->be || !all[i].be->ops->locate)
+        continue;
+      if (all[i].be->ops->locate(all[i].be, all[i].info.name, &id))
+        continue;
+      if (id.valid && id.busnum == busy->info.usb.busnum
+          && id.devnum == busy->info.usb.devnum)
+        return &all[i];
+    }
+  return NULL;
+}
+
+/* The sentence that says who holds busy reader R: the backend's detail
+ * when it is one ("reader 1050:0407 (YubiKey) is held by ..."), else one
+ * made from the reader's identity and whatever detail there is. */
+static void
+conflict_sentence(const struct listed *r, char *buf, size_t size)
+{
+  const struct reader_usb_id *u = &r->info.usb;
+  const char *detail = *r->info.detail ? r->info.detail : "held by another program";
+
+  if (!strncmp(detail, "reader ", 7))
+    snprintf(buf, size, "%s", detail);
+  else if (u->valid && *u->product)
+    snprintf(buf, size, "reader %04x:%04x (%s) is %s", u->vid, u->pid, u->product,
+             detail);
+  else if (u->valid)
+    snprintf(buf, size, "reader %04x:%04x is %s", u->vid, u->pid, detail);
+  else
+    snprintf(buf, size, "reader %s is %s", r->info.name, detail);
+}
+
+/* A CCID reader another program has claimed.  When pcscd holds it, the same
+ * reader is used through PC/SC (*R_ALT); otherwise the conflict is noted
+ * in mgr.conflict and the reader skipped. */
+static void
+busy_reader_locked(const struct listed *r, const struct listed *all, size_t n,
+                   const struct listed **r_alt)
+{
+  const struct listed *alt = same_reader_elsewhere(r, all, n);
+  char why[sizeof mgr.conflict];
+
+  *r_alt = alt;
+  conflict_sentence(r, why, sizeof why);
+  if (!alt)
+    {
+      snprintf(mgr.conflict, sizeof mgr.conflict, "%s", why);
+      log_msg(LOG_ERROR, 0, "%s", why);
+      return;
+    }
+  log_msg(LOG_INFO, 0,
+          "%s; using it through pcscd as \"%s\" "
+          "(add disable-ccid to scdaemon.conf to skip the USB attempt)",
+          why, alt->info.name);
+}
+
 /* Picks the reader: the reader-port prefix, else the first reader whose
- * card has an OpenPGP application (or any card, without NEED_APP). */
+ * card has an OpenPGP application (or any card, without NEED_APP).  A USB
+ * reader that pcscd holds is used through PC/SC; one that another program
+ * holds makes the result GPG_ERR_EBUSY when no other reader serves. */
 static gpg_error_t
 connect_locked(int need_app)
 {
   gpg_error_t err;
-  struct reader_info *infos;
+  struct listed *all;
+  const struct listed *r, *alt;
   size_t n = 0, i;
+  int busy = 0;
 
-  infos = calloc(READER_MAX, sizeof *infos);
-  if (!infos)
+  mgr.conflict[0] = 0;
+  all = calloc(MAX_BACKENDS * READER_MAX, sizeof *all);
+  if (!all)
     return gpg_error_from_syserror();
-  err = mgr.be->ops->list(mgr.be, infos, READER_MAX, &n);
+  err = list_all_locked(all, MAX_BACKENDS * READER_MAX, &n);
   if (!err)
     err = gpg_error(GPG_ERR_ENODEV);
   for (i = 0; i < n && gpg_err_code(err) != 0; i++)
     {
-      if (!reader_wanted(&infos[i]))
+      r = &all[i];
+      if (gpg_err_code(r->info.state) == GPG_ERR_EBUSY)
+        {
+          if (mgr.opt->reader_port && *mgr.opt->reader_port && !reader_wanted(&r->info))
+            continue;
+          busy_reader_locked(r, all, n, &alt);
+          if (!alt)
+            {
+              busy = 1;
+              continue;
+            }
+          r = alt;
+        }
+      else if (r->info.state || !reader_wanted(&r->info))
         continue;
-      err = try_reader_locked(infos[i].name, need_app);
-      log_msg(LOG_DEBUG, LOG_CAT_READER, "reader \"%s\": %s", infos[i].name,
-              gpg_strerror(err));
+      err = try_reader_locked(r, need_app);
+      log_msg(LOG_DEBUG, LOG_CAT_READER, "reader \"%s\" (%s): %s", r->info.name,
+              r->be->ops->name, gpg_strerror(err));
+      if (gpg_err_code(err) == GPG_ERR_EBUSY)
+        {
+          busy = 1;
+          if (!mgr.conflict[0])
+            snprintf(mgr.conflict, sizeof mgr.conflict,
+                     "reader %s is used exclusively by another program", r->info.name);
+        }
     }
   if (gpg_err_code(err) == GPG_ERR_CARD_NOT_PRESENT
-      || gpg_err_code(err) == GPG_ERR_NO_SERVICE)
-    err = gpg_error(GPG_ERR_ENODEV);
-  free(infos);
+      || gpg_err_code(err) == GPG_ERR_NO_SERVICE || gpg_err_code(err) == GPG_ERR_ENODEV)
+    err = gpg_error(busy ? GPG_ERR_EBUSY : GPG_ERR_ENODEV);
+  free(all);
   return err;
 }
 
@@ -308,6 +468,7 @@ rmgr_end(struct rmgr_session *s, gpg_error_t err)
   if (gpg_err_code(err) == GPG_ERR_CARD_REMOVED
       || gpg_err_code(err) == GPG_ERR_CARD_NOT_PRESENT)
     drop_card_locked();
+  arm_idle_locked();
   pthread_mutex_unlock(&mgr.mu);
 }
 
@@ -361,20 +522,26 @@ presence_hash(const struct reader_info *infos, size_t n)
 static unsigned long
 survey_locked(int *r_ours)
 {
-  struct reader_info *infos = calloc(READER_MAX, sizeof *infos);
+  struct listed *all = calloc(MAX_BACKENDS * READER_MAX, sizeof *all);
+  struct reader_info *infos = calloc(MAX_BACKENDS * READER_MAX, sizeof *infos);
   unsigned long h = 0;
   size_t n = 0, i;
 
   *r_ours = 1;
-  if (infos && !mgr.be->ops->list(mgr.be, infos, READER_MAX, &n))
+  if (all && infos && !list_all_locked(all, MAX_BACKENDS * READER_MAX, &n))
     {
-      h = presence_hash(infos, n);
       *r_ours = 0;
       for (i = 0; i < n; i++)
-        if (!strcmp(infos[i].name, mgr.reader) && infos[i].card_present)
-          *r_ours = 1;
+        {
+          infos[i] = all[i].info;
+          if (all[i].be == mgr.be && !strcmp(all[i].info.name, mgr.reader)
+              && all[i].info.card_present)
+            *r_ours = 1;
+        }
+      h = presence_hash(infos, n);
     }
   free(infos);
+  free(all);
   return h;
 }
 
@@ -404,7 +571,7 @@ backoff(void)
 {
   struct timespec ts;
 
-  clock_gettime(CLOCK_REALTIME, &ts);
+  clock_gettime(CLOCK_MONOTONIC, &ts);
   ts.tv_sec += 2;
   pthread_mutex_lock(&mgr.evmu);
   if (!mgr.stopping)
@@ -412,25 +579,26 @@ backoff(void)
   pthread_mutex_unlock(&mgr.evmu);
 }
 
+/* One monitor thread per backend, each blocked in its wait_change. */
 static void *
 monitor_main(void *arg)
 {
+  struct reader_backend *be = arg;
   gpg_error_t err;
   int ours;
 
-  (void)arg;
   pthread_mutex_lock(&mgr.mu);
   mgr.presence = survey_locked(&ours);
   pthread_mutex_unlock(&mgr.mu);
   for (;;)
     {
-      err = mgr.be->ops->wait_change(mgr.be);
+      err = be->ops->wait_change(be);
       if (mgr.stopping || gpg_err_code(err) == GPG_ERR_CANCELED)
         break;
       if (err)
         {
-          log_msg(LOG_DEBUG, LOG_CAT_READER, "waiting for card events: %s",
-                  gpg_strerror(err));
+          log_msg(LOG_DEBUG, LOG_CAT_READER, "waiting for %s card events: %s",
+                  be->ops->name, gpg_strerror(err));
           backoff();
           continue;
         }
@@ -439,51 +607,191 @@ monitor_main(void *arg)
   return NULL;
 }
 
+/* card-timeout: a USB reader we hold is released after that many seconds
+ * without a command, so pcscd or another program can claim it; the next
+ * command claims it again.  (PC/SC connections are shared and need no
+ * release.)  The idler sleeps without a deadline while there is nothing to
+ * release: an idle daemon makes no wake-ups. */
+static int
+releasable_locked(void)
+{
+  return mgr.conn && mgr.be && !strcmp(mgr.be->ops->name, "ccid")
+         && mgr.opt->card_timeout > 0 && !mgr.lock_owner;
+}
+
+/* Called with mgr.mu held after each command: restarts the countdown. */
+static void
+arm_idle_locked(void)
+{
+  pthread_mutex_lock(&mgr.evmu);
+  if (releasable_locked())
+    {
+      clock_gettime(CLOCK_MONOTONIC, &mgr.idle_deadline);
+      mgr.idle_deadline.tv_sec += mgr.opt->card_timeout;
+    }
+  else
+    mgr.idle_deadline.tv_sec = 0;
+  pthread_cond_broadcast(&mgr.evcv);
+  pthread_mutex_unlock(&mgr.evmu);
+}
+
+static int
+deadline_passed(const struct timespec *d)
+{
+  struct timespec now;
+
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return now.tv_sec > d->tv_sec || (now.tv_sec == d->tv_sec && now.tv_nsec >= d->tv_nsec);
+}
+
+static void
+release_idle(void)
+{
+  pthread_mutex_lock(&mgr.mu);
+  pthread_mutex_lock(&mgr.evmu);
+  if (mgr.idle_deadline.tv_sec && deadline_passed(&mgr.idle_deadline)
+      && releasable_locked())
+    {
+      mgr.idle_deadline.tv_sec = 0;
+      pthread_mutex_unlock(&mgr.evmu);
+      log_msg(LOG_INFO, 0, "releasing reader %s after %d s without use (card-timeout)",
+              mgr.reader, mgr.opt->card_timeout);
+      if (mgr.app)
+        app_invalidate(mgr.app); /* others may use the card meanwhile */
+      mgr.be->ops->disconnect(mgr.conn);
+      mgr.conn = NULL;
+    }
+  else
+    pthread_mutex_unlock(&mgr.evmu);
+  pthread_mutex_unlock(&mgr.mu);
+}
+
+static void *
+idler_main(void *arg)
+{
+  int timed_out;
+
+  (void)arg;
+  pthread_mutex_lock(&mgr.evmu);
+  while (!mgr.stopping)
+    {
+      timed_out = 0;
+      if (!mgr.idle_deadline.tv_sec)
+        pthread_cond_wait(&mgr.evcv, &mgr.evmu);
+      else
+        timed_out = pthread_cond_timedwait(&mgr.evcv, &mgr.evmu, &mgr.idle_deadline)
+                    == ETIMEDOUT;
+      if (!timed_out || mgr.stopping)
+        continue;
+      pthread_mutex_unlock(&mgr.evmu);
+      release_idle(); /* takes mgr.mu before evmu, as everyone does */
+      pthread_mutex_lock(&mgr.evmu);
+    }
+  pthread_mutex_unlock(&mgr.evmu);
+  return NULL;
+}
+
+static gpg_error_t
+start_thread(pthread_t *t, void *(*fn)(void *), void *arg, const char *what)
+{
+  int rc = pthread_create(t, NULL, fn, arg);
+
+  if (rc)
+    {
+      log_msg(LOG_ERROR, 0, "cannot start the %s thread: %s", what, strerror(rc));
+      return gpg_error(GPG_ERR_GENERAL);
+    }
+  return 0;
+}
+
+/* The backends, CCID first unless disable-ccid.  A CCID driver that cannot
+ * start (no USB support) is logged and left out: PC/SC still serves. */
+static gpg_error_t
+create_backends(const struct options *opt)
+{
+  gpg_error_t err;
+
+  if (opt->disable_ccid)
+    log_msg(LOG_DEBUG, LOG_CAT_READER, "disable-ccid: PC/SC only, no USB access");
+  else
+    {
+      err = ccid_backend_new(&mgr.bes[mgr.nbes]);
+      if (err)
+        log_msg(LOG_INFO, 0, "internal CCID driver not available: %s; using PC/SC only",
+                gpg_strerror(err));
+      else
+        mgr.nbes++;
+    }
+  err = pcsc_backend_new(&mgr.bes[mgr.nbes]);
+  if (err)
+    return err;
+  mgr.nbes++;
+  return 0;
+}
+
 gpg_error_t
 rmgr_init(const struct options *opt)
 {
   gpg_error_t err;
+  pthread_condattr_t ca;
+  size_t b;
 
   mgr.opt = opt;
   mgr.ch.transmit = channel_transmit;
   mgr.ch.opaque = &mgr;
   mgr.ch.reader_name = mgr.reader;
-  if (opt->disable_ccid)
-    log_msg(LOG_DEBUG, LOG_CAT_READER, "disable-ccid: the CCID driver is not built yet");
-  err = pcsc_backend_new(&mgr.be);
+  mgr.ch.max_apdu = channel_max_apdu;
+  /* The back-off and idle waits measure monotonic time. */
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_destroy(&mgr.evcv);
+  pthread_cond_init(&mgr.evcv, &ca);
+  pthread_condattr_destroy(&ca);
+  err = create_backends(opt);
   if (err)
     return err;
-  if (pthread_create(&mgr.monitor, NULL, monitor_main, NULL))
+  for (b = 0; b < mgr.nbes; b++)
     {
-      log_msg(LOG_ERROR, 0, "cannot start the card monitor thread: %s", strerror(errno));
-      return gpg_error(GPG_ERR_GENERAL);
+      err = start_thread(&mgr.monitors[b], monitor_main, mgr.bes[b], "card monitor");
+      if (err)
+        return err;
+      mgr.nmonitors++;
     }
-  mgr.monitor_running = 1;
-  return 0;
+  err = start_thread(&mgr.idler, idler_main, NULL, "card-timeout");
+  if (!err)
+    mgr.idler_running = 1;
+  return err;
 }
 
 void
 rmgr_shutdown(void)
 {
-  if (!mgr.be)
+  size_t b;
+
+  if (!mgr.nbes)
     return;
   pthread_mutex_lock(&mgr.evmu);
   mgr.stopping = 1;
   pthread_cond_broadcast(&mgr.evcv);
   pthread_mutex_unlock(&mgr.evmu);
-  if (mgr.monitor_running)
+  for (b = 0; b < mgr.nmonitors; b++)
     {
-      mgr.be->ops->cancel_wait(mgr.be);
-      pthread_join(mgr.monitor, NULL);
-      mgr.monitor_running = 0;
+      mgr.bes[b]->ops->cancel_wait(mgr.bes[b]);
+      pthread_join(mgr.monitors[b], NULL);
     }
+  mgr.nmonitors = 0;
+  if (mgr.idler_running)
+    pthread_join(mgr.idler, NULL);
+  mgr.idler_running = 0;
   pthread_mutex_lock(&mgr.mu);
   app_close(mgr.app);
   mgr.app = NULL;
   if (mgr.conn)
     mgr.be->ops->disconnect(mgr.conn);
   mgr.conn = NULL;
-  mgr.be->ops->release(mgr.be);
+  for (b = 0; b < mgr.nbes; b++)
+    mgr.bes[b]->ops->release(mgr.bes[b]);
+  mgr.nbes = 0;
   mgr.be = NULL;
   pthread_mutex_unlock(&mgr.mu);
 }
@@ -592,29 +900,49 @@ rmgr_restart(struct rmgr_session *s, int keep_lock)
   pthread_mutex_unlock(&mgr.mu);
 }
 
+/* One line per reader: its name (what reader-port takes), then, after a
+ * tab, the backend and, for a reader that cannot be used, why. */
 gpg_error_t
 rmgr_reader_list(char *buf, size_t bufsize)
 {
   gpg_error_t err;
-  struct reader_info *infos = calloc(READER_MAX, sizeof *infos);
+  struct listed *all = calloc(MAX_BACKENDS * READER_MAX, sizeof *all);
   size_t n = 0, i, off = 0;
+  int len;
 
-  if (!infos)
+  if (!all)
     return gpg_error_from_syserror();
   buf[0] = 0;
   pthread_mutex_lock(&mgr.mu);
-  err = mgr.be->ops->list(mgr.be, infos, READER_MAX, &n);
+  err = list_all_locked(all, MAX_BACKENDS * READER_MAX, &n);
   pthread_mutex_unlock(&mgr.mu);
   for (i = 0; !err && i < n; i++)
     {
-      int len = snprintf(buf + off, bufsize - off, "%s\n", infos[i].name);
+      const struct reader_info *r = &all[i].info;
+
+      if (r->state)
+        len = snprintf(buf + off, bufsize - off, "%s\t%s\t%s\n", r->name,
+                       all[i].be->ops->name,
+                       *r->detail ? r->detail : gpg_strerror(r->state));
+      else
+        len = snprintf(buf + off, bufsize - off, "%s\t%s\n", r->name,
+                       all[i].be->ops->name);
       if (len < 0 || (size_t)len >= bufsize - off)
         err = gpg_error(GPG_ERR_TOO_LARGE);
       else
         off += (size_t)len;
     }
-  free(infos);
+  free(all);
   return err;
+}
+
+/* The last claim conflict that made a connect fail, "" when none. */
+void
+rmgr_conflict(char *buf, size_t bufsize)
+{
+  pthread_mutex_lock(&mgr.mu);
+  snprintf(buf, bufsize, "%s", mgr.conflict);
+  pthread_mutex_unlock(&mgr.mu);
 }
 
 int
@@ -631,5 +959,7 @@ rmgr_status_char(struct rmgr_session *s)
 const char *
 rmgr_backend_name(void)
 {
-  return mgr.be ? mgr.be->ops->name : "none";
+  if (mgr.be)
+    return mgr.be->ops->name;
+  return mgr.nbes ? mgr.bes[0]->ops->name : "none";
 }

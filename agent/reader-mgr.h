@@ -26,7 +26,8 @@ struct rmgr_session;
 #define RMGR_NEED_APP 1 /* open the OpenPGP application when not yet open */
 #define RMGR_RESELECT 2 /* SERIALNO: clears the session's card-removed state */
 
-/* Creates the PC/SC backend and starts the monitor thread.  OPT must live
+/* Creates the backends (the CCID driver unless disable-ccid, then PC/SC)
+ * and starts their monitor threads and the card-timeout thread.  OPT must live
  * until rmgr_shutdown. */
 gpg_error_t rmgr_init(const struct options *opt);
 
@@ -76,13 +77,19 @@ void rmgr_invalidate_app(void);
 /* DISCONNECT: drops the connection; the next command reconnects. */
 void rmgr_disconnect(struct rmgr_session *s);
 
-/* The names of the readers the backend lists, one per line, into BUF. */
+/* The readers every backend lists, one per line, into BUF: the name, a
+ * tab, the backend ("ccid", "pcsc") and, for a reader that cannot be used
+ * (another program holds it), a tab and why. */
 gpg_error_t rmgr_reader_list(char *buf, size_t bufsize);
+
+/* Why the last connect found no usable reader because one was busy (the
+ * sentence naming the holder), "" when that was not the reason. */
+void rmgr_conflict(char *buf, size_t bufsize);
 
 /* 'u' when the session may use a card, 'r' when it was removed. */
 int rmgr_status_char(struct rmgr_session *s);
 
-/* Name of the backend ("pcsc"). */
+/* Name of the backend of the connected reader, else of the first one. */
 const char *rmgr_backend_name(void);
 
 #endif /* DUALSCD_AGENT_READER_MGR_H */

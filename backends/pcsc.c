@@ -8,17 +8,22 @@
  * connections made on the old one are re-opened by begin, which then
  * reports GPG_ERR_CARD_RESET because the card lost its state.
  */
-#define _DEFAULT_SOURCE /* explicit_bzero */
+#define _GNU_SOURCE /* explicit_bzero, pipe2 */
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <PCSC/winscard.h>
+#include <PCSC/reader.h>
 
 #include "log.h"
 #include "pcsc-err.h"
+#include "pcsc-watch.h"
 #include "pcsc.h"
 
 #define PNP_READER "\\\\?PnP?\\Notification"
@@ -43,6 +48,9 @@
  * ignores a cancel that arrives just before the wait starts. */
 #define CANCEL_RETRY_MS 20
 #define CANCEL_TRIES 250
+/* While pcscd's socket exists but nobody answers on it, look again this
+ * often (a pcscd that crashed leaves it behind). */
+#define STALE_SOCKET_MS 10000
 
 /* pcsc-lite's ATR buffers fit in reader.h's. */
 _Static_assert(MAX_ATR_SIZE <= READER_ATR_MAX, "ATR sizes");
@@ -68,7 +76,8 @@ struct pcsc_backend
   int cancel_requested;
   struct known_reader known[READER_MAX];
   size_t nknown;
-  DWORD pnp_state; /* pcsc-lite >= 2.3 counts reader events here */
+  DWORD pnp_state;    /* pcsc-lite >= 2.3 counts reader events here */
+  int cancel_pipe[2]; /* wakes the monitor while it waits for pcscd */
 };
 
 struct reader_conn
@@ -650,6 +659,41 @@ mon_is_event(struct pcsc_backend *be, SCARD_READERSTATE *st, size_t n)
   return event;
 }
 
+/* pcscd is not running: sleep until its socket appears (no timer while
+ * there is none), then report a change so the manager lists again. */
+static gpg_error_t
+wait_for_service(struct pcsc_backend *be)
+{
+  gpg_error_t err;
+
+  char junk[16];
+  int cancelled;
+
+  /* Bytes of cancels that found no wait to end were counted by the flag;
+   * only a cancel from now on may end this wait through the pipe. */
+  while (read(be->cancel_pipe[0], junk, sizeof junk) > 0)
+    ;
+  pthread_mutex_lock(&be->lock);
+  cancelled = be->cancel_requested;
+  be->cancel_requested = 0;
+  pthread_mutex_unlock(&be->lock);
+  if (cancelled)
+    return gpg_error(GPG_ERR_CANCELED);
+  log_msg(LOG_DEBUG, LOG_CAT_PCSC, "waiting for pcscd's socket %s", pcsc_socket_path());
+  err = pcsc_watch_socket(pcsc_socket_path(), be->cancel_pipe[0], STALE_SOCKET_MS);
+  if (gpg_err_code(err) == GPG_ERR_CANCELED)
+    {
+      pthread_mutex_lock(&be->lock);
+      be->cancel_requested = 0;
+      pthread_mutex_unlock(&be->lock);
+    }
+  if (!err || gpg_err_code(err) == GPG_ERR_TIMEOUT)
+    return 0;
+  if (gpg_err_code(err) != GPG_ERR_CANCELED)
+    return gpg_error(GPG_ERR_NO_SERVICE); /* the manager backs off */
+  return err;
+}
+
 static gpg_error_t
 pcsc_wait_change(struct reader_backend *rbe)
 {
@@ -676,6 +720,8 @@ pcsc_wait_change(struct reader_backend *rbe)
   if (sc != SCARD_S_SUCCESS)
     err = mon_error(be, log_sc("monitor: SCardGetStatusChange", sc));
   free(l);
+  if (gpg_err_code(err) == GPG_ERR_NO_SERVICE)
+    err = wait_for_service(be);
   return err;
 }
 
@@ -688,6 +734,9 @@ pcsc_cancel_wait(struct reader_backend *rbe)
 
   pthread_mutex_lock(&be->lock);
   be->cancel_requested = 1;
+  /* Wakes a wait for pcscd's socket (the flag is set first: see there). */
+  if (write(be->cancel_pipe[1], "", 1) < 0)
+    log_msg(LOG_DEBUG, LOG_CAT_PCSC, "waking the monitor: %s", strerror(errno));
   for (tries = 0; be->waiting && tries < CANCEL_TRIES; tries++)
     {
       SCARDCONTEXT ctx = be->mon_ctx; /* fixed while waiting */
@@ -719,9 +768,45 @@ pcsc_release(struct reader_backend *rbe)
     return;
   ctx_drop(be);
   mon_drop(be);
+  close(be->cancel_pipe[0]);
+  close(be->cancel_pipe[1]);
   pthread_cond_destroy(&be->cond);
   pthread_mutex_destroy(&be->lock);
   free(be);
+}
+
+/* A reader's USB location from its driver: libccid answers
+ * SCARD_ATTR_CHANNEL_ID with 0x0020BBDD (0x0020: USB; BB bus, DD address)
+ * on a direct connection, which needs no card. */
+static gpg_error_t
+pcsc_locate(struct reader_backend *rbe, const char *name, struct reader_usb_id *id)
+{
+  struct pcsc_backend *be = (struct pcsc_backend *)rbe;
+  SCARDHANDLE h;
+  DWORD proto = 0, len;
+  BYTE val[8];
+  uint32_t chan;
+  LONG sc;
+
+  memset(id, 0, sizeof *id);
+  sc = ctx_ensure(be);
+  if (sc == SCARD_S_SUCCESS)
+    sc = log_sc("SCardConnect (direct)",
+                SCardConnect(be->ctx, name, SCARD_SHARE_DIRECT, 0, &h, &proto));
+  if (sc != SCARD_S_SUCCESS)
+    return connect_error(sc);
+  len = sizeof val;
+  sc = log_sc("SCardGetAttrib", SCardGetAttrib(h, SCARD_ATTR_CHANNEL_ID, val, &len));
+  SCardDisconnect(h, SCARD_LEAVE_CARD);
+  if (sc != SCARD_S_SUCCESS || len != sizeof chan)
+    return gpg_error(GPG_ERR_NOT_SUPPORTED);
+  memcpy(&chan, val, sizeof chan);
+  if ((chan >> 16) != 0x0020)
+    return gpg_error(GPG_ERR_NOT_SUPPORTED);
+  id->valid = 1;
+  id->busnum = (uint8_t)(chan >> 8);
+  id->devnum = (uint8_t)chan;
+  return 0;
 }
 
 static const struct reader_backend_ops pcsc_ops = {
@@ -734,6 +819,7 @@ static const struct reader_backend_ops pcsc_ops = {
   .transmit = pcsc_transmit,
   .wait_change = pcsc_wait_change,
   .cancel_wait = pcsc_cancel_wait,
+  .locate = pcsc_locate,
   .release = pcsc_release,
 };
 
@@ -747,6 +833,11 @@ pcsc_backend_new(struct reader_backend **r_be)
   if (!be)
     return gpg_error_from_syserror();
   be->base.ops = &pcsc_ops;
+  if (pipe2(be->cancel_pipe, O_CLOEXEC | O_NONBLOCK))
+    {
+      free(be);
+      return gpg_error_from_syserror();
+    }
   pthread_mutex_init(&be->lock, NULL);
   pthread_cond_init(&be->cond, NULL);
   /* No context yet: pcscd may start later; list and connect establish it. */

@@ -21,6 +21,19 @@
 #define READER_ATR_MAX 33
 #define READER_MAX 16 /* readers one backend reports at most */
 
+/* Where a USB reader sits and what it says it is (valid = 0 when the
+ * backend does not know, e.g. a PC/SC reader of a non-USB driver). */
+struct reader_usb_id
+{
+  int valid;
+  uint16_t vid, pid;
+  uint8_t busnum, devnum; /* the device node is /dev/bus/usb/BBB/DDD */
+  uint8_t interface;      /* bInterfaceNumber of the CCID interface */
+  uint8_t slot;           /* bSlot of a multi-slot reader */
+  char serial[64];        /* iSerialNumber's string, "" when none */
+  char product[128];      /* iProduct's string, "" when none */
+};
+
 /* What a backend knows about one reader without connecting to it. */
 struct reader_info
 {
@@ -29,6 +42,25 @@ struct reader_info
   int exclusive;              /* another program holds the card exclusively */
   uint8_t atr[READER_ATR_MAX];
   size_t atrlen; /* 0 when no card or unknown */
+  struct reader_usb_id usb;
+  /* 0 when the reader can be used; GPG_ERR_EBUSY when another program
+   * holds it (CCID: the interface claim failed), then DETAIL says what is
+   * known of the holder; other codes for readers that cannot be used. */
+  gpg_error_t state;
+  char detail[READER_NAME_MAX];
+};
+
+/* A PIN entered on the reader's pinpad (CCID PC_to_RDR_Secure, PC/SC
+ * FEATURE_VERIFY_PIN_DIRECT / MODIFY_PIN_DIRECT). */
+#define READER_PINPAD_VERIFY 1u
+#define READER_PINPAD_MODIFY 2u
+
+struct reader_pinpad
+{
+  int modify;          /* 0: VERIFY; 1: CHANGE REFERENCE DATA (old and new PIN) */
+  unsigned int minlen; /* PIN length in digits the reader accepts */
+  unsigned int maxlen;
+  unsigned int fixedlen; /* 0: variable length; else the PIN block is padded to it */
 };
 
 /* How a connection shares the card. */
@@ -89,6 +121,32 @@ struct reader_backend_ops
   /* Makes a blocked wait_change return GPG_ERR_CANCELED; callable from any
    * thread. */
   void (*cancel_wait)(struct reader_backend *be);
+
+  /* Optional (NULL when the backend has no pinpad support): which pinpad
+   * operations CONN's reader can do, READER_PINPAD_* bits, 0 for none. */
+  unsigned int (*pinpad_caps)(struct reader_conn *conn);
+
+  /* Optional: sends APDU (the command header CLA INS P1 P2, 4 bytes) as a
+   * pinpad operation PP: the reader collects the PIN(s) and completes the
+   * APDU; the response goes to RESP as with transmit.  Errors as transmit,
+   * plus GPG_ERR_CANCELED (user pressed cancel), GPG_ERR_TIMEOUT (nobody
+   * typed), GPG_ERR_NOT_SUPPORTED. */
+  gpg_error_t (*pinpad)(struct reader_conn *conn, const struct reader_pinpad *pp,
+                        const uint8_t *apdu, size_t apdulen, uint8_t *resp,
+                        size_t respsize, size_t *resplen);
+
+  /* Optional: the longest command or response APDU (header or status word
+   * included) that CONN's reader can carry, 0 for no limit beyond the
+   * extended APDU's.  A CCID reader at the short APDU level returns 261:
+   * the card must then get short APDUs and answer long data with 61xx. */
+  size_t (*max_apdu)(struct reader_conn *conn);
+
+  /* Optional: where reader NAME sits on the USB, for matching one physical
+   * reader across backends: ID->valid, busnum and devnum are set when the
+   * backend (or its driver) knows; GPG_ERR_NOT_SUPPORTED otherwise.  May
+   * cost a round trip to a service; call it only when needed. */
+  gpg_error_t (*locate)(struct reader_backend *be, const char *name,
+                        struct reader_usb_id *id);
 
   /* Frees the backend (after the monitor thread has stopped). */
   void (*release)(struct reader_backend *be);

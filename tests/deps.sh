@@ -32,6 +32,11 @@ packages="
   util-linux
   mount
   coreutils
+  umockdev
+  libumockdev-dev
+  gir1.2-umockdev-1.0
+  python3-gi
+  debootstrap
 "
 
 missing=

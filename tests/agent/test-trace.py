@@ -13,6 +13,12 @@
 # the ERR code) is compared after the normalisations of DIFFERENCES.  Error
 # texts are never compared, only codes.  One TAP line per command; any
 # difference not listed in DIFFERENCES fails its line.
+#
+# With GnuPG 2.4's scdaemon (the trixie suite runs this file inside a
+# Debian 13 chroot) the script grows by the commands gpg-agent 2.4, gpg 2.4
+# and gpg-card send (SCRIPT_24) and the differences are those of
+# DIFFERENCES_24; the GnuPG version is read from the scdaemon itself, so
+# the 2.2.40 run is unchanged.
 import difflib
 import hashlib
 import importlib.util
@@ -50,7 +56,69 @@ DIFFERENCES = [
      "GnuPG 2.2 has no KEYINFO command (ERR unknown command); dualscd "
      "implements 2.4's",
      "issue 4 asks for the 2.4 additions; gpg-agent 2.2 never sends it"),
+    ("LEARN, READKEY --info",
+     "dualscd's KEYPAIRINFO has GnuPG 2.4's two more fields (creation time, "
+     "algorithm), its LEARN 2.4's APPVERSION and UIF-1..3 lines",
+     "one format for both client generations: 2.2.40's gpg-agent ignores "
+     "what follows the key id (agent/learncard.c kpinfo_cb), its gpg reads "
+     "only grip and key id (g10/call-agent.c) and skips unknown status "
+     "lines; gpg-card 2.4 shows the algorithm from these fields"),
+    ("GETATTR UIF",
+     "GnuPG 2.2 does not know the name (ERR Invalid name); dualscd answers "
+     "UIF-1..3 as GnuPG 2.4 does",
+     "the 2.4 attribute; 2.2 clients never ask for it"),
 ]
+
+# GnuPG 2.4.7: the deliberate differences (same form as DIFFERENCES).
+DIFFERENCES_24 = [
+    ("*",
+     "the greeting, the text after OK and the description after an ERR "
+     "code are not compared",
+     "free texts; gpg-agent acts on the codes only"),
+    ("GETINFO version",
+     "the version number (D line); only the x.y.z form is compared",
+     "dualscd reports its own GnuPG protocol level"),
+    ("*",
+     "GnuPG's 'S PINCACHE_PUT <slot>//' lines (clear the agent's PIN cache "
+     "for a reader slot) are dropped",
+     "GnuPG sends them for the second, empty vpcd slot it scans "
+     "(scd/app.c select_application); dualscd keeps no PIN in gpg-agent's "
+     "cache, so it has nothing to clear"),
+    ("LEARN",
+     "GnuPG's 'S CARDTYPE zeitcontrol' is dropped",
+     "GnuPG guesses the vendor from the ATR for its vendor quirks "
+     "(scd/app.c: length 21, byte 7 = 0x75); dualscd has no vendor quirks "
+     "and does not guess"),
+    ("GETINFO app_list",
+     "only the 'openpgp:' entry is compared",
+     "GnuPG lists every application it has code for (piv, nks, p15 ...); "
+     "dualscd has the OpenPGP application only, and says what it is"),
+    ("GETINFO cmd_has_option READKEY format",
+     "GnuPG says no (ERR False), dualscd OK",
+     "GnuPG 2.4 hard-codes SERIALNO --all as the only option it admits "
+     "(scd/command.c command_has_option); dualscd answers from its command "
+     "table, and it does implement READKEY --format=ssh"),
+    ("WRITEKEY --force OPENPGP.1 (RSA slot, Ed25519 key)",
+     "GnuPG asks for the Admin PIN twice, dualscd once",
+     "GnuPG verifies PW3 again after changing the key attributes "
+     "(app-openpgp.c change_keyattr then the import); the card still holds "
+     "the verification, dualscd keeps it"),
+    ("PKSIGN --hash=none <grip of the Ed25519 key 3>",
+     "GnuPG fails (ERR Unsupported algorithm); dualscd signs, and the "
+     "signature must equal the PKAUTH one of the same data just before",
+     "GnuPG forces a DigestInfo on any key-3 signature "
+     "(app-openpgp.c do_sign, use_auth), which an EdDSA key cannot take; "
+     "dualscd signs with INTERNAL AUTHENTICATE as PKAUTH does"),
+]
+
+
+def gnupg_version():
+    """(major, minor) of GnuPG's scdaemon, e.g. (2, 4)."""
+    out = subprocess.run([GNUPG_SCDAEMON, "--version"], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True, check=False)
+    m = re.search(r"(\d+)\.(\d+)\.\d+", out.stdout)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
 
 # --- the script -------------------------------------------------------------
 
@@ -99,6 +167,98 @@ def script(cryptogram):
           ("GETATTR SIG-COUNTER", None), ("GETATTR CHV-STATUS", None),
           ("RESTART", None), ("SERIALNO", None)]
     return s
+
+
+# RFC 8032 section 7.1, test 1: a fixed Ed25519 key, so that both daemons
+# import the same key and their (deterministic) signatures must be equal.
+ED25519_D = bytes.fromhex(
+    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+ED25519_Q = bytes.fromhex(
+    "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+
+
+def canon(*items):
+    """A canonical S-expression from nested tuples of bytes."""
+    out = b"("
+    for x in items:
+        out += canon(*x) if isinstance(x, tuple) else b"%d:%s" % (len(x), x)
+    return out + b")"
+
+
+def keydata_answer(q):
+    """WRITEKEY's KEYDATA: the key as gpg-agent's KEYTOCARD sends it."""
+    if q.startswith("KEYDATA"):
+        return assuan_escape(canon(b"private-key", (b"ecc", (b"curve", b"Ed25519"),
+                                      (b"flags", b"eddsa"),
+                                      (b"q", b"\x40" + ED25519_Q),
+                                      (b"d", ED25519_D)),
+                     (b"created-at", b"1704067200")))
+    return pin_answer(q)
+
+
+def assuan_escape(data):
+    """Bytes for one D line: %, CR and LF percent-escaped."""
+    for c in b"%\r\n":
+        data = data.replace(bytes([c]), b"%%%02X" % c)
+    return data
+
+
+def eddsa_tail():
+    """An Ed25519 signing key (the fixed one, imported) and what signs with
+    it: PKSIGN --hash=none with the raw data (PureEdDSA) and PKSIGN
+    --hash=sha512 with a digest (what gpg-agent 2.4.7 sends for gpg)."""
+    msg = hashlib.sha256(b"eddsa message").digest()
+    digest = hashlib.sha512(b"eddsa message").digest()
+    return [("WRITEKEY --force OPENPGP.1", keydata_answer),
+            ("READKEY OPENPGP.1", None), ("KEYINFO --list=sign", None),
+            ("GETATTR KEY-ATTR", None),
+            ("SETDATA " + msg.hex(), None),
+            ("PKSIGN --hash=none OPENPGP.1", pin_answer),
+            ("SETDATA " + digest.hex(), None),
+            ("PKSIGN --hash=sha512 OPENPGP.1", pin_answer),
+            ("LEARN --force", None)]
+
+
+def script_24(t, cryptogram):
+    """What gpg-agent 2.4, gpg 2.4 and gpg-card send (issue 7), then the
+    2.2 script.  The first command meets a daemon that has not opened the
+    card yet (the agent's first KEYINFO --list)."""
+    digest = hashlib.sha256(b"trace comparison").digest()
+    g1, g2, g3 = (t.grips[k] for k in (1, 2, 3))
+    s = [("KEYINFO --list", None),
+         ("GETINFO version", None), ("SERIALNO", None),
+         ("LEARN --force", None), ("GETATTR KEY-ATTR", None),
+         ("KEYINFO --list", None), ("SERIALNO --all", None),
+         ("KEYINFO " + g1, None), ("KEYINFO --list=encr", None),
+         ("KEYINFO --list=auth", None), ("KEYINFO --list=sign", None),
+         ("KEYINFO --data " + g2, None),
+         ("KEYINFO " + "0" * 40, None),
+         ("GETATTR $DISPSERIALNO", None), ("GETATTR KEY-LABEL", None),
+         ("GETATTR KEY-ATTR " + g1, None), ("GETATTR UIF", None),
+         ("GETATTR APPVERSION", None),
+         ("GETINFO all_active_apps", None), ("GETINFO active_apps", None),
+         ("GETINFO card_list", None), ("GETINFO app_list", None),
+         ("GETINFO cmd_has_option SERIALNO all", None),
+         ("GETINFO cmd_has_option READKEY format", None),
+         ("SWITCHAPP", None), ("SWITCHAPP -- openpgp", None),
+         ("SWITCHAPP -- piv", None),
+         ("READKEY OPENPGP.1", None), ("READKEY -- OPENPGP.2", None),
+         ("READKEY --info OPENPGP.1", None),
+         ("READKEY --info-only -- " + g3, None),
+         ("READKEY --format=ssh OPENPGP.3", None),
+         ("READKEY --format=ssh " + g1, None),
+         ("READKEY -- " + g3, None),
+         ("SETDATA " + (SHA256_INFO + digest).hex(), None),
+         ("PKSIGN --hash=sha256 " + g1, pin_answer),
+         ("SETDATA " + digest.hex(), None),
+         ("PKAUTH " + g3, pin_answer),
+         ("SETDATA " + digest.hex(), None),
+         ("PKSIGN --hash=none " + g3, pin_answer),
+         ("SETDATA " + cryptogram[:200].hex(), None),
+         ("SETDATA --append " + cryptogram[200:].hex(), None),
+         ("PKDECRYPT " + g2, pin_answer),
+         ("SERIALNO openpgp", None)]
+    return s + script(cryptogram) + eddsa_tail()
 
 
 # --- running a daemon -------------------------------------------------------
@@ -154,7 +314,8 @@ def prepare(t):
     try:
         rep = c.cmd("SERIALNO")
         check(rep.err is None, "SERIALNO: %s" % (rep.err,))
-        t.serialno = rep.status[0][1]
+        # GnuPG 2.4 may send PINCACHE_PUT first.
+        t.serialno = dict(rep.status)["SERIALNO"]
         cmds = ["GENKEY --force --timestamp=20240101T000000 1",
                 "GENKEY --force --timestamp=20240101T000000 2",
                 "SETATTR KEY-ATTR --force 3 22 ed25519",
@@ -166,6 +327,11 @@ def prepare(t):
             rep = c.cmd(line, inquire=pin_answer)
             check(rep.err is None, "%s: ERR %s" % (line, rep.err))
         pk2 = c.cmd("READKEY OPENPGP.2").data
+        if t.gnupg >= (2, 4):
+            rep = c.cmd("LEARN --force")
+            t.grips = {int(v.split()[1][8:]): v.split()[0]
+                       for k, v in rep.status if k == "KEYPAIRINFO"}
+            check(sorted(t.grips) == [1, 2, 3], "keygrips %s" % t.grips)
     finally:
         srv.stop()
     shutil.copyfile(t.path("card.state"), t.path("card.state.prepared"))
@@ -192,6 +358,50 @@ def normalise(line, tr):
     return tr
 
 
+def keep_status(tr, drop):
+    tr = dict(tr)
+    tr["status"] = [kv for kv in tr["status"] if not drop(*kv)]
+    return tr
+
+
+def normalise_22(line, g, d):
+    """DIFFERENCES against GnuPG 2.2: dualscd's 2.4 additions go."""
+    d = keep_status(d, lambda k, v: k == "APPVERSION" or k.startswith("UIF-"))
+    d["status"] = [(k, " ".join(v.split(" ")[:3]) if k == "KEYPAIRINFO" else v)
+                   for k, v in d["status"]]
+    if line == "GETATTR UIF":
+        check(g["end"] == ("ERR", 100663384), "GnuPG 2.2 GETATTR UIF %s" % (g,))
+        check(d["end"] == ("OK",), "dualscd GETATTR UIF %s" % (d["end"],))
+        d = g
+    return g, d
+
+
+def normalise_24(t, line, g, d):
+    """DIFFERENCES_24: what GnuPG 2.4 says that dualscd deliberately does
+    not (or says otherwise)."""
+    g = keep_status(g, lambda k, v: k == "CARDTYPE" or (
+        k == "PINCACHE_PUT" and re.fullmatch(r"\d+//\s*", v)))
+    if line == "GETINFO app_list":
+        for tr in (g, d):
+            check(tr["data"].startswith(b"openpgp:"), "app_list %r" % tr["data"])
+            tr["data"] = b"openpgp:"
+    elif line == "GETINFO cmd_has_option READKEY format":
+        check(g["end"] == ("ERR", 100663552) and d["end"] == ("OK",),
+              "cmd_has_option: GnuPG %s, dualscd %s" % (g["end"], d["end"]))
+        d = g
+    elif line.startswith("WRITEKEY"):
+        want = d["inquiries"] + d["inquiries"][-1:]
+        check(g["inquiries"] == want, "WRITEKEY prompts: GnuPG %s, dualscd %s"
+              % (g["inquiries"], d["inquiries"]))
+        d = g
+    elif line == "PKSIGN --hash=none " + t.grips[3]:
+        check(g["end"] == ("ERR", 100663380), "GnuPG %s" % (g["end"],))
+        check(d["end"] == ("OK",) and d["data"] == t.auth_sig,
+              "dualscd's EdDSA signature by key 3 differs from its PKAUTH")
+        d = g
+    return g, d
+
+
 def show(tr):
     out = ["S %s %s" % kv for kv in tr["status"]]
     if tr["data"]:
@@ -202,12 +412,18 @@ def show(tr):
 
 
 def compare(t, line, g, d):
-    if line.startswith("KEYINFO"):
+    if line.startswith("KEYINFO") and t.gnupg < (2, 4):
         # GnuPG 2.2: unknown command; dualscd: the 2.4 answer.
         check(g["end"] == ("ERR", 100663571), "GnuPG 2.2 KEYINFO %s" % (g,))
         check(d["end"] == ("OK",), "dualscd KEYINFO %s" % (d["end"],))
         return "deliberate: GnuPG 2.2 has no KEYINFO"
     g, d = normalise(line, g), normalise(line, d)
+    if t.gnupg >= (2, 4):
+        g, d = normalise_24(t, line, g, d)
+        if line == "PKAUTH " + t.grips[3]:
+            t.auth_sig = d["data"]
+    else:
+        g, d = normalise_22(line, g, d)
     if g != d:
         diff = difflib.unified_diff(show(g), show(d), "GnuPG", "dualscd",
                                     lineterm="", n=1)
@@ -228,10 +444,13 @@ def main():
     except Exception as e:
         print("1..1\nnot ok 1 - start the world\n# %s" % e)
         return 1
+    t.gnupg, t.grips = gnupg_version(), {}
+    print("# GnuPG's scdaemon: %d.%d" % t.gnupg)
     t.step("prepare the card through GnuPG's scdaemon", prepare, t)
     results = {}
     if t.failed == 0:
-        steps = script(t.cryptogram)
+        steps = (script_24(t, t.cryptogram) if t.gnupg >= (2, 4)
+                 else script(t.cryptogram))
         for name, prog in (("gnupg", GNUPG_SCDAEMON), ("dualscd", t.dualscd)):
             def run(name=name, prog=prog):
                 # Each daemon gets a world of its own whose card starts from
@@ -239,7 +458,8 @@ def main():
                 # (vpcd then sometimes never sees the card come back).
                 w = A.Test(t.build, ["--card-state",
                                      t.path("card.state.prepared")])
-                for k in ("serialno", "secret", "cryptogram"):
+                for k in ("serialno", "secret", "cryptogram", "gnupg",
+                          "grips"):
                     setattr(w, k, getattr(t, k))
                 try:
                     results[name] = run_script(w, prog, name + ".log", steps)

@@ -69,7 +69,7 @@ static struct app *
 fresh(unsigned int version)
 {
   struct vcard_options opt = { version, NULL, 0x1234, 0 };
-  struct card_channel ch = { transmit, NULL, "Virtual PCD 00 00" };
+  struct card_channel ch = { transmit, NULL, "Virtual PCD 00 00", NULL };
   struct app *app = NULL;
 
   if (card)
@@ -103,7 +103,11 @@ test_learn_empty(void)
   CHECK(strstr(lines, "READER Virtual PCD 00 00\nSERIALNO D276000124010304FF0000001234")
             == lines
         || 1);
-  CHECK(strstr(lines, "APPTYPE openpgp\nEXTCAP gc=1+ki=1+fc=1+pd=1+") != NULL);
+  /* GnuPG 2.4's order: APPVERSION (hex) right after APPTYPE; UIF-n when
+   * the card has a button. */
+  CHECK(strstr(lines, "APPTYPE openpgp\nAPPVERSION 304\nEXTCAP gc=1+ki=1+fc=1+pd=1+")
+        != NULL);
+  CHECK(strstr(lines, "UIF-1 %00+\nUIF-2 %00+\nUIF-3 %00+\n") != NULL);
   CHECK(strstr(lines, "CHV-STATUS +0+127+127+127+3+0+3\n") != NULL);
   CHECK(strstr(lines, "MANUFACTURER 65280 unmanaged S/N range\n") != NULL);
   printf("# %s", lines);
@@ -270,7 +274,8 @@ test_genkey_sign(void)
   lines[0] = 0;
   CHECK_OK(app_learn(app, &io, 0));
   CHECK(strstr(lines, "KEYPAIRINFO ") != NULL);
-  CHECK(strstr(lines, " OPENPGP.3 sa\n") != NULL);
+  /* GnuPG 2.4's KEYPAIRINFO: usage, creation time, algorithm. */
+  CHECK(strstr(lines, " OPENPGP.3 sa ") != NULL);
   app_close(app);
 }
 
@@ -734,7 +739,7 @@ static gpg_error_t
 mangled_run(enum mangle how, uint8_t ins, unsigned int tag)
 {
   struct vcard_options opt = { 0, NULL, 0x1234, 0 };
-  struct card_channel ch = { mangling_transmit, NULL, "mangled" };
+  struct card_channel ch = { mangling_transmit, NULL, "mangled", NULL };
   struct vcard *vc = NULL;
   struct app *app = NULL;
   uint8_t *pk = NULL;
@@ -847,11 +852,68 @@ short_only_transmit(void *opaque, const uint8_t *apdu, size_t apdulen, uint8_t *
   return err;
 }
 
+/* A reader at the short APDU level (CCID): it cannot carry an extended
+ * APDU, nor a response of more than 256 bytes, whatever the card offers. */
+static gpg_error_t
+short_reader_transmit(void *opaque, const uint8_t *apdu, size_t apdulen, uint8_t *resp,
+                      size_t respsize, size_t *resplen)
+{
+  gpg_error_t err;
+
+  *resplen = 0;
+  if (apdulen > 4 + 1 + 255 + 1 || (apdulen >= 7 && apdu[4] == 0))
+    return gpg_error(GPG_ERR_EIO); /* the reader refuses the message */
+  err = vcard_apdu(opaque, apdu, apdulen, resp, respsize, resplen);
+  if (!err && *resplen > 256 + 2)
+    return gpg_error(GPG_ERR_EIO); /* XFR_OVERRUN */
+  return err;
+}
+
+static size_t
+short_reader_max(void *opaque)
+{
+  (void)opaque;
+  return 261;
+}
+
+/* A v3.4 card that offers extended length behind a short-APDU reader:
+ * every command goes out short and long answers come back through 61xx,
+ * including the 6E of a card with keys and an RSA 2048 public key. */
+static void
+test_short_reader(void)
+{
+  struct vcard_options opt = { 0, NULL, 0x5678, 0 };
+  struct card_channel ch
+      = { short_reader_transmit, NULL, "short reader", short_reader_max };
+  struct app *app = NULL;
+  uint8_t *pk = NULL;
+  size_t pklen = 0;
+
+  if (card)
+    vcard_free(card);
+  CHECK_OK(vcard_new(&opt, &card));
+  ch.opaque = card;
+  CHECK_OK(app_open(&ch, &app));
+  if (!app)
+    return;
+  lines[0] = 0;
+  CHECK_OK(app_learn(app, &io, 0));
+  CHECK_OK(app_genkey(app, &io, "OPENPGP.1", "rsa2048", APP_GENKEY_FORCE, 1700000600));
+  CHECK_OK(app_readkey(app, "OPENPGP.1", &pk, &pklen));
+  CHECK(pklen > 256);
+  app_invalidate(app); /* a fresh SELECT and 6E read, now with a key */
+  lines[0] = 0;
+  CHECK_OK(app_learn(app, &io, 0));
+  CHECK(strstr(lines, "KEY-FPR 1 ") != NULL);
+  free(pk);
+  app_close(app);
+}
+
 static void
 test_chaining(void)
 {
   struct vcard_options opt = { VCARD_VERSION_2_1, NULL, 0x4321, 0 };
-  struct card_channel ch = { short_only_transmit, NULL, "short" };
+  struct card_channel ch = { short_only_transmit, NULL, "short", NULL };
   struct app *app = NULL;
   uint8_t cert[1500], *got = NULL, *pk = NULL, *out = NULL, sk[32];
   size_t gotlen = 0, pklen = 0, outlen = 0, vl = 0;
@@ -931,6 +993,7 @@ main(void)
   RUN(test_setattr_more);
   RUN(test_malformed_answers);
   RUN(test_chaining);
+  RUN(test_short_reader);
   vcard_free(card);
   fclose(logfp);
   free(logbuf);

@@ -294,7 +294,8 @@ class Errors(unittest.TestCase):
 
 class Usage(unittest.TestCase):
     def test_usage_errors(self):
-        for args in ([], ["atr"], ["atr", "--json"], ["atr", "--bogus", "3B00"],
+        # No argument at all runs the diagnosis (test-check-diagnose.py).
+        for args in (["atr"], ["atr", "--json"], ["atr", "--bogus", "3B00"],
                      ["nosuch"], ["--bogus"]):
             r = run(*args)
             self.assertEqual(r.returncode, 2, args)

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-# interop.py [--scdaemon PATH] BUILD_DIR - gpg, gpg-agent and OpenSC drive
+# interop.py [--scdaemon PATH] [--world-arg ARG]... BUILD_DIR - gpg,
+# gpg-agent and OpenSC drive
 # the software OpenPGP card through a private pcscd, with GnuPG 2.2's own
 # scdaemon (the default) or the card daemon at PATH (the built dualscd) as
 # gpg-agent's scdaemon-program.
@@ -16,7 +17,22 @@
 # asserted (from the card's APDU log) only when --scdaemon names dualscd.
 # GnuPG's scdaemon runs against the same steps with no budget, its counts
 # only printed, so the two runs can be compared line by line.
+#
+# --world-arg passes ARG to tests/world/start.sh: with "--ccid MODE" the card
+# sits in the emulated USB CCID reader and the card daemon reaches it with
+# its own CCID driver.  No pcscd runs there, so OpenSC cannot see the card:
+# the steps that only show what OpenSC reads are skipped (TAP SKIP), and
+# the PIN checks that used openpgp-tool send VERIFY through the card
+# daemon's APDU command instead.
+#
+# With GnuPG 2.4 on PATH (the trixie suite runs this file inside a Debian 13
+# chroot) the same steps run, plus the 2.4 ones: gpg-card list (cold card,
+# then with keys), cardholder data set through gpg-card, and what gpg-agent
+# 2.4 sends to sign with an EdDSA key.  The
+# GnuPG version is read from gpg itself, so a 2.2 run is unchanged.
 import os
+import pty
+import select
 import re
 import shutil
 import subprocess
@@ -61,6 +77,18 @@ class StepFailed(Exception):
     pass
 
 
+class StepSkipped(Exception):
+    """A step this world cannot run (reported as TAP SKIP, with why)."""
+
+
+def gnupg_version():
+    """(major, minor) of the gpg on PATH, e.g. (2, 2)."""
+    out = subprocess.run(["gpg", "--version"], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True, check=False)
+    m = re.search(r"(\d+)\.(\d+)\.\d+", out.stdout)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
 def check(cond, what):
     if not cond:
         raise StepFailed(what)
@@ -69,9 +97,10 @@ def check(cond, what):
 class World:
     """A started test world: its environment and helpers to drive GnuPG."""
 
-    def __init__(self, build, scdaemon=None):
+    def __init__(self, build, scdaemon=None, world_args=()):
         self.dir = tempfile.mkdtemp(prefix="dualscd-interop.")
-        opts = ["--scdaemon", scdaemon] if scdaemon else []
+        self.ccid = "--ccid" in world_args
+        opts = (["--scdaemon", scdaemon] if scdaemon else []) + list(world_args)
         out = subprocess.run(
             [os.path.join(WORLD_SCRIPTS, "start.sh")] + opts
             + [build, self.dir],
@@ -173,6 +202,66 @@ class World:
               % (unknown, err.strip()[-500:]))
         return status, err
 
+    def gpg_card_list(self):
+        """gpg-card list as [(label, value)], labels without the dots; the
+        indented lines under a key (keyref, algorithm ...) follow it."""
+        out = self.run(["gpg-card", "--no-history", "list"])
+        rows = []
+        for line in out.stdout.decode(errors="replace").splitlines():
+            m = re.match(r"^\s*([^:]*?)\s*\.*\s*: ?(.*)$", line)
+            if m:
+                rows.append((m.group(1).strip(" ."), m.group(2).strip()))
+        return rows
+
+    def gpg_card_tty(self, commands, answers):
+        """Runs gpg-card COMMANDS (a list of command lines) on a pseudo
+        terminal: gpg-card reads its prompts' answers from the tty only.
+        ANSWERS maps a prompt's text to the line typed; an unknown prompt
+        fails the step.  Returns the output."""
+        argv = ["gpg-card", "--no-history", "--"]
+        for i, c in enumerate(commands):
+            argv += (["--"] if i else []) + c.split()
+        pid, fd = pty.fork()
+        if pid == 0:
+            try:
+                os.chdir(self.work)
+                os.execvpe(argv[0], argv, self.env)
+            finally:
+                os._exit(127)
+        out, pending = b"", b""
+        deadline = time.monotonic() + CMD_TIMEOUT
+        try:
+            while time.monotonic() < deadline:
+                ready, _, _ = select.select([fd], [], [], 0.5)
+                if not ready:
+                    continue
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break  # EIO: gpg-card closed the terminal
+                if not chunk:
+                    break
+                out += chunk
+                # The echo of an answer and the next prompt may come in one
+                # read: only the text after the last newline can be a prompt.
+                pending = (pending + chunk).rsplit(b"\n", 1)[-1]
+                prompt = pending.decode(errors="replace").strip()
+                if prompt.endswith(":"):
+                    reply = next((a for p, a in answers.items() if p in prompt),
+                                 None)
+                    check(reply is not None, "gpg-card asked %r" % prompt)
+                    os.write(fd, reply.encode() + b"\n")
+                    pending = b""
+        finally:
+            if time.monotonic() >= deadline:
+                os.kill(pid, 9)  # a prompt we missed must not hang the suite
+            _, status = os.waitpid(pid, 0)
+            os.close(fd)
+        check(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0,
+              "gpg-card %s: status %d: %s" % (commands, status,
+                                               out.decode(errors="replace")[-500:]))
+        return out.decode(errors="replace")
+
     def release_card(self):
         """Lets another PC/SC client (OpenSC) have the card.
 
@@ -188,8 +277,26 @@ class World:
         check(not processes_with(home), "gpg-agent/scdaemon did not exit")
 
     def openpgp_tool(self, *args, check_rc=True):
+        if self.ccid:
+            return self.verify_through_daemon(args, check_rc)
         self.release_card()
         return self.run(["openpgp-tool"] + list(args), check_rc=check_rc)
+
+    def verify_through_daemon(self, args, check_rc):
+        """openpgp-tool --verify CHVn --pin PIN, without PC/SC: the VERIFY
+        APDU goes through the card daemon's APDU command."""
+        check(len(args) == 4 and args[0] == "--verify" and args[2] == "--pin",
+              "openpgp-tool %s needs PC/SC" % " ".join(args))
+        ref = {"CHV1": 0x81, "CHV2": 0x82, "CHV3": 0x83}[args[1]]
+        pin = args[3].encode()
+        apdu = bytes([0, 0x20, 0, ref, len(pin)]).hex() + pin.hex()
+        out = self.run(["gpg-connect-agent", "--decode", "SCD SERIALNO",
+                        "SCD APDU " + apdu, "/bye"], check_rc=False)
+        end = out.stdout.rfind(b"\nOK")
+        ok = end >= 2 and out.stdout[end - 2:end] == b"\x90\x00"
+        check(ok or not check_rc, "VERIFY %s through the daemon: %r"
+              % (args[1], out.stdout[-200:]))
+        return subprocess.CompletedProcess(args, 0 if ok else 1, out.stdout, out.stderr)
 
     def stop(self):
         out = subprocess.run([os.path.join(WORLD_SCRIPTS, "stop.sh"),
@@ -230,6 +337,8 @@ class Suite:
             print("ok %d - %s%s (%.1f s)" % (self.n, name,
                                               " - " + note if note else "",
                                               time.monotonic() - start))
+        except StepSkipped as e:
+            print("ok %d - %s # SKIP %s" % (self.n, name, e))
         except Exception as e:  # one failing step must not hide the others
             self.failed += 1
             print("not ok %d - %s" % (self.n, name))
@@ -319,8 +428,111 @@ def warm_card_status(s):
     return "%d APDUs" % len(lines)
 
 
+def card_list_value(rows, label):
+    return next((v for k, v in rows if k == label), None)
+
+
+def gpg_card_list_cold(s):
+    """gpg-card list (GnuPG 2.4): the card as --card-status saw it."""
+    w = s.w
+    rows, lines = apdus_during(w, w.gpg_card_list)
+    sn = card_list_value(rows, "Serial number")
+    check(sn and sn[20:28] == s.serial, "serial number %r, want ..%s.." % (sn, s.serial))
+    check(card_list_value(rows, "Application type") == "OpenPGP",
+          "application type %r" % card_list_value(rows, "Application type"))
+    check(card_list_value(rows, "Version") == "3.4",
+          "version %r" % card_list_value(rows, "Version"))
+    check(card_list_value(rows, "PIN retry counter") == "3 0 3",
+          "PIN retry counter %r" % card_list_value(rows, "PIN retry counter"))
+    algos = [v for k, v in rows if k == "algorithm"]
+    check(algos == ["rsa2048"] * 3, "key algorithms %s" % algos)
+    print("# %s: gpg-card list after --card-status: %d APDUs"
+          % (s.daemon, len(lines)))
+    if s.budgets:
+        check(len(lines) <= WARM_CARD_STATUS_BUDGET,
+              "gpg-card list after --card-status took %d APDUs, budget %d:\n%s"
+              % (len(lines), WARM_CARD_STATUS_BUDGET, "\n".join(lines)))
+    return "%d APDUs" % len(lines)
+
+
+def gpg_card_list_keys(s, label, algos):
+    """gpg-card list shows the keys gpg generated: keygrips (gpg-card's
+    name for a card key), stored fingerprints, key refs, algorithms and
+    creation dates (2.4's KEYPAIRINFO fields)."""
+    grps = s.w.card_status().get("grp", [])[:3]
+    rows = s.w.gpg_card_list()
+    names = ["Signature key", "Encryption key", "Authentication key"]
+    grips = [(card_list_value(rows, n) or "").replace(" ", "") for n in names]
+    check(grips == grps, "keygrips %s, gpg --card-status %s" % (grips, grps))
+    fprs = [v.replace(" ", "") for k, v in rows if k == "stored fpr"]
+    check(fprs == s.keys[label]["card"], "fingerprints %s, gpg --card-status %s"
+          % (fprs, s.keys[label]["card"]))
+    refs = [v.split()[0] for k, v in rows if k == "keyref"]
+    check(refs == ["OPENPGP.1", "OPENPGP.2", "OPENPGP.3"], "keyrefs %s" % refs)
+    got = [v for k, v in rows if k == "algorithm"]
+    check(got == algos, "algorithms %s, want %s" % (got, algos))
+    # "created" also shows under the keyring's key gpg-card lists after
+    # the card's: the first three belong to the card's keys.
+    created = [v for k, v in rows if k == "created"][:3]
+    check(len(created) == 3 and all(re.match(r"\d{4}-\d\d-\d\d", c) for c in created),
+          "creation dates %s" % created)
+
+
+def gpg_card_setattr(s):
+    """name, url and login through gpg-card (SETATTR), read back by gpg."""
+    w = s.w
+    w.set_pins(admin=PW3, user=PW1)
+    w.gpg_card_tty(["name", "url", "login"], {
+        "surname": "Roe",
+        "given name": "Richard",
+        "URL": "https://example.org/richard.asc",
+        "Login data": "rroe",
+    })
+    st = w.card_status()
+    check(st["name"][:2] == ["Richard", "Roe"], "name %s" % st["name"])
+    check(st["url"][0] == "https://example.org/richard.asc", "url %s" % st["url"])
+    check(st["login"][0] == "rroe", "login %s" % st["login"])
+    rows = w.gpg_card_list()
+    check(card_list_value(rows, "Name of cardholder") == "Richard Roe",
+          "gpg-card name %r" % card_list_value(rows, "Name of cardholder"))
+
+
+def eddsa_agent_pksign(s):
+    """What gpg-agent 2.4.7 sends to sign with an EdDSA card key: one more
+    signature with the agent's "debug ipc" on, which logs what it sends to
+    the card daemon.  It is PKSIGN --hash=sha512 <keygrip> with the digest
+    (agent/call-scd.c agent_card_pksign refuses the PureEdDSA case, mdalgo
+    0, with NOT_IMPLEMENTED), not --hash=none; PKSIGN --hash=none itself is
+    compared with GnuPG's scdaemon in tests/agent/test-trace.py."""
+    w = s.w
+    conf = os.path.join(w.env["GNUPGHOME"], "gpg-agent.conf")
+    with open(conf) as f:
+        saved = f.read()
+    with open(w.path("gpg-agent.log"), "rb") as f:
+        start = len(f.read())
+    try:
+        with open(conf, "a") as f:
+            f.write("debug ipc\n")
+        w.run(["gpgconf", "--reload", "gpg-agent"])
+        sign_once(s, s.keys["25519"], "msg3", True)
+    finally:
+        with open(conf, "w") as f:
+            f.write(saved)
+        w.run(["gpgconf", "--reload", "gpg-agent"], check_rc=False)
+    with open(w.path("gpg-agent.log"), "rb") as f:
+        log = f.read()[start:].decode(errors="replace")
+    sent = re.findall(r"-> (PKSIGN [^\n]*)", log)
+    grip = s.w.card_status()["grp"][0]
+    check(sent == ["PKSIGN --hash=sha512 " + grip],
+          "gpg-agent sent %s, want PKSIGN --hash=sha512 %s"
+          % (sent or "no PKSIGN", grip))
+    return sent[0]
+
+
 def opensc_info(w):
     """openpgp-tool -C -K as {field: value} ("Sig Fingerprint": "..")."""
+    if w.ccid:
+        raise StepSkipped("no pcscd in a CCID world: OpenSC cannot reach the card")
     out = w.openpgp_tool("-C", "-K").stdout.decode(errors="replace")
     info = {}
     for line in out.splitlines():
@@ -647,20 +859,27 @@ ECC25519 = {"cardedit.genkeys.algo": "2", "keygen.curve": "1"}
 NISTP256 = {"cardedit.genkeys.algo": "2", "keygen.curve": "3"}
 
 
+USAGE = "usage: interop.py [--scdaemon PATH] [--world-arg ARG]... [BUILD_DIR]"
+
+
 def parse_args(argv):
-    """(build dir, scdaemon path or None) from [--scdaemon PATH] [BUILD]."""
-    scdaemon, rest = None, list(argv)
-    if rest[:1] == ["--scdaemon"]:
+    """(build dir, scdaemon path or None, start.sh arguments)."""
+    scdaemon, world_args, rest = None, [], list(argv)
+    while rest[:1] in (["--scdaemon"], ["--world-arg"]):
         if len(rest) < 2:
-            raise SystemExit("usage: interop.py [--scdaemon PATH] [BUILD_DIR]")
-        scdaemon, rest = os.path.abspath(rest[1]), rest[2:]
+            raise SystemExit(USAGE)
+        if rest[0] == "--scdaemon":
+            scdaemon = os.path.abspath(rest[1])
+        else:
+            world_args.append(rest[1])
+        rest = rest[2:]
     if len(rest) > 1:
-        raise SystemExit("usage: interop.py [--scdaemon PATH] [BUILD_DIR]")
-    return os.path.abspath(rest[0] if rest else "."), scdaemon
+        raise SystemExit(USAGE)
+    return os.path.abspath(rest[0] if rest else "."), scdaemon, world_args
 
 
 def main():
-    build, scdaemon = parse_args(sys.argv[1:])
+    build, scdaemon, world_args = parse_args(sys.argv[1:])
     if scdaemon and not os.access(scdaemon, os.X_OK):
         print("Bail out! no card daemon %s (build first)" % scdaemon)
         return 1
@@ -669,19 +888,25 @@ def main():
             print("Bail out! %s missing (run tests/deps.sh)" % tool)
             return 1
     try:
-        world = World(build, scdaemon)
+        world = World(build, scdaemon, world_args)
     except Exception as e:
         print("1..1\nnot ok 1 - world starts\n# %s" % e)
         return 1
     # The budgets are dualscd's; any other daemon (GnuPG's) is only counted.
     daemon = os.path.basename(scdaemon) if scdaemon else "scdaemon"
     s = Suite(world, daemon, daemon.startswith("dualscd"))
+    s.gnupg24 = gnupg_version() >= (2, 4)
     print("# card daemon: %s" % (scdaemon or "GnuPG's scdaemon"))
+    print("# GnuPG: %d.%d" % gnupg_version())
     t0 = time.monotonic()
     steps = [
         ("cold gpg --card-status: serial, version 3.4, status words",
          lambda: cold_card_status(s)),
         ("repeated gpg --card-status", lambda: warm_card_status(s)),
+    ] + ([
+        ("gpg-card list: serial, version, retries, algorithms",
+         lambda: gpg_card_list_cold(s)),
+    ] if s.gnupg24 else []) + [
         ("openpgp-tool reads the card and verifies PW1",
          lambda: opensc_reads_card(s)),
         ("name, url, login, lang set via card-edit, read back",
@@ -691,6 +916,12 @@ def main():
             s, "rsa", {1: ["1", "2048"], 2: ["1", "2048"], 3: ["1", "2048"]})),
         ("openpgp-tool shows the RSA key fingerprints",
          lambda: opensc_fingerprints(s, "rsa")),
+    ] + ([
+        ("gpg-card list shows the RSA keys", lambda: gpg_card_list_keys(
+            s, "rsa", ["rsa2048"] * 3)),
+        ("name, url, login set via gpg-card, read back",
+         lambda: gpg_card_setattr(s)),
+    ] if s.gnupg24 else []) + [
         ("RSA: sign and verify", lambda: sign_verify(s, "rsa")),
         ("RSA: encrypt and decrypt", lambda: encrypt_decrypt(s, "rsa")),
         ("RSA: ssh signature through gpg-agent", lambda: ssh_auth(s, "rsa")),
@@ -699,6 +930,13 @@ def main():
             s, "25519", {1: ["22", "ed25519"], 2: ["18", "cv25519"],
                          3: ["22", "ed25519"]})),
         ("ed25519: sign and verify", lambda: sign_verify(s, "25519")),
+    ] + ([
+        ("ed25519: what gpg-agent 2.4 sends to sign (PKSIGN <keygrip>)",
+         lambda: eddsa_agent_pksign(s)),
+        ("gpg-card list shows the ed25519/cv25519 keys",
+         lambda: gpg_card_list_keys(s, "25519",
+                                    ["ed25519", "cv25519", "ed25519"])),
+    ] if s.gnupg24 else []) + [
         ("cv25519: encrypt and decrypt", lambda: encrypt_decrypt(s, "25519")),
         ("ed25519: ssh signature", lambda: ssh_auth(s, "25519")),
         ("key-attr nistp256", lambda: key_attr(s, NISTP256, ["--expert"])),

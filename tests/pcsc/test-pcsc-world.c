@@ -366,8 +366,10 @@ test_pcscd_restart(void)
 
   waiter_start(&w);
   CHECK_INT(world("pcscd-restart"), 0);
-  CHECK(waiter_join(&w, 5.0));
-  CHECK_ERR(w.err, GPG_ERR_NO_SERVICE); /* pcscd went away under the wait */
+  CHECK(waiter_join(&w, 10.0));
+  /* pcscd went away under the wait: the backend slept until its socket
+   * came back and reports that as a change. */
+  CHECK_OK(w.err);
   CHECK(await_card(1, 10));
   /* The same connection object: begin re-opens it, as after a reset. */
   CHECK_INT(select_app_begin(conn, &begin_err, &err), 0x9000);

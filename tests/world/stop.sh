@@ -3,7 +3,8 @@
 #
 # Usage: stop.sh WORLD_DIR
 # Order: gpg-agent (and whatever it spawned, through gpgconf with the
-# world's GNUPGHOME), then the card, then pcscd.  Processes are signalled by
+# world's GNUPGHOME), then the card, then pcscd, then the emulated USB
+# reader of start.sh --ccid.  Processes are signalled by
 # the PIDs start.sh recorded, after checking that each PID still runs the
 # program it was recorded for (a PID may have been reused).  Exits 1 if
 # anything had to be killed with SIGKILL or the card did not exit with
@@ -46,19 +47,28 @@ if [ -d "$world/gnupg" ]; then
   fi
 fi
 
+# Waits for the exit status the card's (or emulator's) subshell keeps in
+# WORLD/NAME.status; it must be 0.
+check_status() {
+  local name=$1 prog=$2 st
+  for _ in $(seq 50); do
+    [ -s "$world/$name.status" ] && break
+    sleep 0.1
+  done
+  st=$(cat "$world/$name.status" 2>/dev/null || echo unknown)
+  if [ "$st" != 0 ]; then
+    echo "stop.sh: $prog exit status $st; see $world/$name.log" >&2
+    status=1
+  fi
+}
+
 while read -r name pid; do
   case $name in
     vcard) stop_pid "$name" "$pid" dualscd-vcard ;;
   esac
 done <"$world/pids"
-for _ in $(seq 50); do
-  [ -s "$world/vcard.status" ] && break
-  sleep 0.1
-done
-card_status=$(cat "$world/vcard.status" 2>/dev/null || echo unknown)
-if [ "$card_status" != 0 ]; then
-  echo "stop.sh: dualscd-vcard exit status $card_status; see $world/vcard.log" >&2
-  status=1
+if grep -q '^vcard ' "$world/pids"; then
+  check_status vcard dualscd-vcard
 fi
 
 while read -r name pid; do
@@ -66,4 +76,14 @@ while read -r name pid; do
     pcscd) stop_pid "$name" "$pid" pcscd ;;
   esac
 done <"$world/pids"
+
+# The emulated USB reader (start.sh --ccid) goes last: pcscd used it.
+while read -r name pid; do
+  case $name in
+    ccid-emu) stop_pid "$name" "$pid" dualscd-ccid-emu ;;
+  esac
+done <"$world/pids"
+if grep -q '^ccid-emu ' "$world/pids"; then
+  check_status emu dualscd-ccid-emu
+fi
 exit "$status"
