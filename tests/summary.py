@@ -4,7 +4,9 @@
 Every test meson ran counts once: OK and EXPECTEDFAIL pass; FAIL, TIMEOUT,
 ERROR, UNEXPECTEDPASS and SKIP fail (a test that cannot run here is not a
 pass).  Missing log files count as one failure each, so a build that never
-reached its tests cannot look green.
+reached its tests cannot look green.  When tests were skipped (say the
+GnuPG 2.4 suite with DUALSCD_SKIP_TRIXIE=1), a "K skipped" line comes
+before the last line, so a skip is reported as such, never as a pass.
 """
 import json
 import sys
@@ -13,7 +15,7 @@ PASS = {"OK", "EXPECTEDFAIL"}
 
 
 def main(paths):
-    passed = failed = 0
+    passed = failed = skipped = 0
     for path in paths:
         try:
             with open(path, encoding="utf-8") as f:
@@ -27,9 +29,12 @@ def main(paths):
             if entry.get("result") in PASS:
                 passed += 1
             else:
+                skipped += entry.get("result") == "SKIP"
                 failed += 1
                 print(f"summary: {entry.get('result')}: {entry.get('name')} ({path})",
                       file=sys.stderr)
+    if skipped:
+        print(f"{skipped} skipped")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed or not passed else 0
 
