@@ -120,4 +120,10 @@ int app_keyref_no(const char *keyref);
 gpg_error_t app_verify_pw1(struct app *app, const struct app_io *io, int chvno);
 gpg_error_t app_verify_pw3(struct app *app, const struct app_io *io);
 
+/* Sends HEADER (CLA INS P1 P2) as the pinpad operation REQ: the reader
+ * collects the PIN(s) and completes the command.  Returns the status
+ * word's error, like app_cmd. */
+gpg_error_t app_pinpad_cmd(struct app *app, const struct app_pinpad_req *req,
+                           const uint8_t *header);
+
 #endif /* DUALSCD_AGENT_APP_INT_H */

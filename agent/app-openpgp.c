@@ -152,6 +152,28 @@ app_cmd(struct app *app, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *dat
   return err;
 }
 
+gpg_error_t
+app_pinpad_cmd(struct app *app, const struct app_pinpad_req *req, const uint8_t *header)
+{
+  size_t len = 0;
+  unsigned int sw;
+  gpg_error_t err;
+
+  if (!app->ch.pinpad)
+    return gpg_error(GPG_ERR_NOT_SUPPORTED);
+  err = app->ch.pinpad(app->ch.opaque, req, header, app->xbuf, APP_RBUF_SIZE + 2, &len);
+  if (err)
+    return err;
+  if (len < 2)
+    return gpg_error(GPG_ERR_INV_RESPONSE);
+  sw = (unsigned int)app->xbuf[len - 2] << 8 | app->xbuf[len - 1];
+  explicit_bzero(app->xbuf, len);
+  if (sw == SW_SUCCESS)
+    return 0;
+  note_state_lost(app, header[1], sw);
+  return sw_to_error(sw);
+}
+
 static void
 cache_clear(struct app_do *d)
 {

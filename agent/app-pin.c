@@ -98,6 +98,77 @@ verify(struct app *app, uint8_t p2, const char *pin)
   return err;
 }
 
+/* The card's KDF-DO is on (81 01 03): it wants hashed PINs, which only the
+ * host can make, so the pinpad is not used (as in GnuPG). */
+static int
+kdf_in_use(struct app *app)
+{
+  const uint8_t *v;
+  size_t n;
+
+  if (app_get_do(app, 0xC0, &v, &n) || !n || !(v[0] & 0x01))
+    return 0;
+  return !app_get_do(app, 0xF9, &v, &n) && n >= 3 && v[0] == 0x81 && v[1] == 0x01
+         && v[2] == 0x03;
+}
+
+/* Whether to use the reader's pinpad for OP (APP_PINPAD_*): the reader
+ * offers it (the manager hides it under disable-pinpad), the client can
+ * show the pinpad prompt, and no KDF-DO needs the PIN hashed. */
+static int
+use_pinpad(struct app *app, const struct app_io *io, unsigned int op)
+{
+  if (!app->ch.pinpad_caps || !app->ch.pinpad || !io->pinpad_prompt)
+    return 0;
+  return (app->ch.pinpad_caps(app->ch.opaque) & op) && !kdf_in_use(app);
+}
+
+/* The longest PIN the card takes: C4 bytes 2 (PW1), 3 (Reset Code) and 4
+ * (PW3) for IDX 0, 1, 2. */
+static unsigned int
+max_pin_len(struct app *app, int idx)
+{
+  const uint8_t *v;
+  size_t n;
+
+  if (app_get_do(app, 0xC4, &v, &n) || n < 7 || !v[1 + idx])
+    return 127;
+  return v[1 + idx];
+}
+
+/* The pinpad request for a PIN of MINLEN..: variable length when
+ * enable-pinpad-varlen says the reader ends the entry itself (OK key),
+ * else exactly MINLEN characters, the card's shortest PIN. */
+static void
+pinpad_req(struct app *app, int modify, unsigned int minlen, int idx,
+           struct app_pinpad_req *req)
+{
+  req->modify = modify;
+  req->minlen = minlen;
+  req->maxlen = max_pin_len(app, idx);
+  req->fixedlen = app->ch.pinpad_varlen ? 0 : minlen;
+}
+
+/* VERIFY P2 or CHANGE REFERENCE DATA P2 (MODIFY) on the pinpad, with the
+ * user told so by PROMPT and the message taken down afterwards. */
+static gpg_error_t
+pinpad_op(struct app *app, const struct app_io *io, int modify, uint8_t p2,
+          const char *prompt, unsigned int minlen, int idx)
+{
+  uint8_t header[4] = { 0x00, modify ? 0x24 : 0x20, 0x00, p2 };
+  struct app_pinpad_req req;
+  gpg_error_t err, derr;
+
+  pinpad_req(app, modify, minlen, idx, &req);
+  err = prompt ? io->pinpad_prompt(io->opaque, prompt) : gpg_error(GPG_ERR_ENOMEM);
+  if (err)
+    return err;
+  err = app_pinpad_cmd(app, &req, header);
+  derr = io->pinpad_prompt(io->opaque, NULL);
+  app_cache_drop(app, 0xC4);
+  return err ? err : derr;
+}
+
 static gpg_error_t
 verify_with_prompt(struct app *app, const struct app_io *io, uint8_t p2,
                    const char *first, int counter, int idx, size_t minlen)
@@ -107,6 +178,12 @@ verify_with_prompt(struct app *app, const struct app_io *io, uint8_t p2,
 
   if (remaining(app, idx) == 0)
     err = gpg_error(GPG_ERR_PIN_BLOCKED);
+  else if (use_pinpad(app, io, APP_PINPAD_VERIFY))
+    {
+      err = pinpad_op(app, io, 0, p2, prompt, (unsigned int)minlen, idx);
+      free(prompt);
+      return err;
+    }
   else
     err = ask_pin(io, prompt, minlen, &pin);
   if (!err)
@@ -219,6 +296,16 @@ app_change_pin(struct app *app, const struct app_io *io, const char *chvno,
         err = app_put_do(app, 0xD3, (const uint8_t *)new, strlen(new));
       else if (!err)
         err = send_change(app, 0x2C, 0x02, 0x81, NULL, new);
+    }
+  else if (n != 2 && use_pinpad(app, io, APP_PINPAD_MODIFY))
+    {
+      /* Old and new PIN on the pinpad (CHANGE REFERENCE DATA). */
+      prompt = build_prompt(
+          app, n == 3 ? "|A|Please enter the Admin PIN" : "||Please enter the PIN", 0,
+          n == 3 ? 2 : 0);
+      err = pinpad_op(app, io, 1, n == 3 ? 0x83 : 0x81, prompt, n == 3 ? 8 : 6,
+                      n == 3 ? 2 : 0);
+      app->did_chv1 = app->did_chv2 = app->did_chv3 = 0;
     }
   else if (n == 3)
     {

@@ -24,6 +24,18 @@
 #include <gpg-error.h>
 
 /* How the application reaches its card. */
+/* A PIN typed on the reader's pinpad instead of sent by the host. */
+#define APP_PINPAD_VERIFY 1u
+#define APP_PINPAD_MODIFY 2u
+
+struct app_pinpad_req
+{
+  int modify;          /* 0: VERIFY; 1: CHANGE REFERENCE DATA (old, then new) */
+  unsigned int minlen; /* PIN length limits, in characters */
+  unsigned int maxlen;
+  unsigned int fixedlen; /* 0: the reader ends the entry; else exactly this */
+};
+
 struct card_channel
 {
   /* Sends the command APDU and receives the full response (data + SW1
@@ -37,6 +49,15 @@ struct card_channel
    * for no limit.  Below an extended APDU's size the app sends short
    * APDUs only, whatever the card offers. */
   size_t (*max_apdu)(void *opaque);
+  /* Optional, NULL without a pinpad or with disable-pinpad: the pinpad
+   * operations the reader offers (APP_PINPAD_* bits), and one of them:
+   * HEADER is CLA INS P1 P2 of the command the reader completes with the
+   * PIN(s); RESP gets the response (data and status word). */
+  unsigned int (*pinpad_caps)(void *opaque);
+  gpg_error_t (*pinpad)(void *opaque, const struct app_pinpad_req *req,
+                        const uint8_t *header, uint8_t *resp, size_t respsize,
+                        size_t *resplen);
+  int pinpad_varlen; /* enable-pinpad-varlen: the reader ends a PIN itself */
 };
 
 /* How the application reaches the client (the Assuan session). */
@@ -49,6 +70,10 @@ struct app_io
    * secure memory, wiped by the app after use).  GPG_ERR_CANCELED when the
    * user cancels. */
   gpg_error_t (*getpin)(void *opaque, const char *prompt, char *pin, size_t pinsize);
+  /* Optional: asks the client to tell the user to type on the reader's
+   * pinpad (PROMPT, GnuPG's format; POPUPPINPADPROMPT) or, with PROMPT
+   * NULL, to take that message down (DISMISSPINPADPROMPT). */
+  gpg_error_t (*pinpad_prompt)(void *opaque, const char *prompt);
   void *opaque;
 };
 

@@ -233,11 +233,37 @@ leave:
   return err;
 }
 
+/* The pinpad prompt: an inquiry, not a status line, so that the agent has
+ * shown it before the reader waits for the PIN (as GnuPG does). */
+static gpg_error_t
+io_pinpad_prompt(void *opaque, const char *prompt)
+{
+  unsigned char *value = NULL;
+  size_t len = 0;
+  gpg_error_t err;
+  char *cmd;
+
+  if (!prompt)
+    err = assuan_inquire(opaque, "DISMISSPINPADPROMPT", &value, &len, MAXLEN_PIN);
+  else if (asprintf(&cmd, "POPUPPINPADPROMPT %s", prompt) < 0)
+    return gpg_error_from_syserror();
+  else
+    {
+      release_held(opaque);
+      err = assuan_inquire(opaque, cmd, &value, &len, MAXLEN_PIN);
+      free(cmd);
+    }
+  if (value)
+    assuan_free(opaque, value);
+  return err;
+}
+
 static void
 make_io(assuan_context_t ctx, struct app_io *io)
 {
   io->status = io_status;
   io->getpin = io_getpin;
+  io->pinpad_prompt = io_pinpad_prompt;
   io->opaque = ctx;
 }
 

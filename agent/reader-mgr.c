@@ -105,6 +105,38 @@ channel_max_apdu(void *opaque)
   return mgr.be->ops->max_apdu(mgr.conn);
 }
 
+static unsigned int
+channel_pinpad_caps(void *opaque)
+{
+  unsigned int caps, out = 0;
+
+  (void)opaque;
+  if (!mgr.conn || !mgr.be->ops->pinpad_caps || !mgr.be->ops->pinpad)
+    return 0;
+  caps = mgr.be->ops->pinpad_caps(mgr.conn);
+  if (caps & READER_PINPAD_VERIFY)
+    out |= APP_PINPAD_VERIFY;
+  if (caps & READER_PINPAD_MODIFY)
+    out |= APP_PINPAD_MODIFY;
+  return out;
+}
+
+static gpg_error_t
+channel_pinpad(void *opaque, const struct app_pinpad_req *req, const uint8_t *header,
+               uint8_t *resp, size_t respsize, size_t *resplen)
+{
+  struct reader_pinpad pp = { req->modify, req->minlen, req->maxlen, req->fixedlen };
+
+  (void)opaque;
+  *resplen = 0;
+  if (!mgr.conn || !mgr.be->ops->pinpad)
+    return gpg_error(GPG_ERR_NOT_SUPPORTED);
+  log_msg(LOG_DEBUG, LOG_CAT_CARD_IO, "pinpad %s %02X %02X %02X %02X (%u..%u%s)",
+          req->modify ? "modify" : "verify", header[0], header[1], header[2], header[3],
+          req->minlen, req->maxlen, req->fixedlen ? ", fixed length" : "");
+  return mgr.be->ops->pinpad(mgr.conn, &pp, header, 4, resp, respsize, resplen);
+}
+
 gpg_error_t
 rmgr_transmit(const uint8_t *apdu, size_t apdulen, uint8_t *resp, size_t respsize,
               size_t *resplen)
@@ -741,6 +773,12 @@ rmgr_init(const struct options *opt)
   mgr.ch.opaque = &mgr;
   mgr.ch.reader_name = mgr.reader;
   mgr.ch.max_apdu = channel_max_apdu;
+  if (!opt->disable_pinpad)
+    {
+      mgr.ch.pinpad_caps = channel_pinpad_caps;
+      mgr.ch.pinpad = channel_pinpad;
+    }
+  mgr.ch.pinpad_varlen = opt->enable_pinpad_varlen;
   /* The back-off and idle waits measure monotonic time. */
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

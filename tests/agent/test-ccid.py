@@ -18,7 +18,11 @@
 #   - dualscd holds the reader, pcscd starts and cannot claim it; after
 #     card-timeout dualscd lets go, pcscd (restarted) takes it, and dualscd
 #     goes on through pcscd;
-#   - disable-ccid: dualscd opens no USB device node (strace).
+#   - a kernel driver holds the reader: EBUSY naming the driver;
+#   - disable-ccid: dualscd opens no USB device node (strace);
+#   - a pinpad reader: VERIFY typed on the reader, with the agent told to
+#     show and take down the pinpad prompt; disable-pinpad falls back to
+#     NEEDPIN.
 # With --idle: an idle dualscd holding the USB reader with a card makes
 # fewer than 10 context switches in 120 s (summed over its threads).
 import os
@@ -210,15 +214,23 @@ class Assuan:
                                   stderr=subprocess.DEVNULL, env=w.emu_env)
         self.greeting = self.p.stdout.readline()
 
-    def cmd(self, line):
-        """(status lines, data, the ERR line or None)."""
+    def cmd(self, line, answer=None):
+        """(status lines, data, the ERR line or None); inquiries are
+        collected in self.inquiries and answered with ANSWER(keyword)
+        (bytes, or None for an empty answer)."""
         self.p.stdin.write(line.encode() + b"\n")
         self.p.stdin.flush()
         status, data = [], []
+        self.inquiries = []
         while True:
             raw = self.p.stdout.readline().decode(errors="replace").rstrip("\n")
             check(raw, "daemon closed the connection after %r" % line)
-            if raw.startswith("S "):
+            if raw.startswith("INQUIRE "):
+                self.inquiries.append(raw[8:])
+                value = answer(raw[8:]) if answer else None
+                self.p.stdin.write((b"D " + value + b"\n" if value else b"") + b"END\n")
+                self.p.stdin.flush()
+            elif raw.startswith("S "):
                 status.append(raw[2:])
             elif raw.startswith("D "):
                 data.append(raw[2:])
@@ -360,6 +372,65 @@ def dualscd_holds_then_releases(build):
         w.stop()
 
 
+def kernel_driver_holds_reader(build):
+    """Issue 6 (d): a kernel driver is bound to the interface: EBUSY, and
+    the description names the driver."""
+    w = World(build, ["--ccid", "apdu", "--ccid-opts", "--kernel-driver pn533_usb"],
+              conf="")
+    try:
+        out = w.gpg("--card-status")
+        check(out.returncode != 0 and "Device or resource busy" in out.stderr,
+              "gpg with a kernel driver holding the reader: %s" % out.stderr[-400:])
+        a = Assuan(w, "")
+        try:
+            _, _, err = a.cmd("SERIALNO")
+        finally:
+            a.close()
+        check(err and "kernel driver pn533_usb" in err, "ERR line: %r" % err)
+        return err
+    finally:
+        w.stop()
+
+
+def pinpad(build):
+    """A reader with a pinpad: CHECKPIN asks the agent to show the pinpad
+    prompt (POPUPPINPADPROMPT), the PIN is typed on the reader (the
+    emulator types it), the prompt is taken down (DISMISSPINPADPROMPT);
+    a wrong PIN typed there fails; with disable-pinpad the PIN is asked
+    for through NEEDPIN instead."""
+    w = World(build, ["--ccid", "apdu", "--ccid-opts", "--pinpad"], conf="")
+    try:
+        def needpin(keyword):
+            return b"123456" + b"%00" * 84 if keyword.startswith("NEEDPIN") else None
+
+        notes = []
+        for conf, typed, want in (("", "123456", None), ("", "654321", "Bad PIN"),
+                                  ("disable-pinpad\n", "654321", None)):
+            w.emu("pinpad-pin", typed)
+            a = Assuan(w, conf)
+            try:
+                status, _, err = a.cmd("SERIALNO")
+                check(err is None, "SERIALNO: %s" % err)
+                serial = next(x.split()[1] for x in status if x.startswith("SERIALNO "))
+                _, _, err = a.cmd("CHECKPIN " + serial, answer=needpin)
+                kinds = [q.split()[0] for q in a.inquiries]
+            finally:
+                a.close()
+            if conf:
+                check(kinds == ["NEEDPIN"], "with disable-pinpad: inquiries %s" % kinds)
+            else:
+                check(kinds == ["POPUPPINPADPROMPT", "DISMISSPINPADPROMPT"],
+                      "inquiries %s" % kinds)
+            if want:
+                check(err and want in err, "a wrong PIN on the pinpad: %r" % err)
+            else:
+                check(err is None, "CHECKPIN (%s): %s" % (conf.strip() or "pinpad", err))
+            notes.append("%s %s" % ("/".join(kinds), err.split(" ", 2)[-1] if err else "OK"))
+        return "; ".join(notes)
+    finally:
+        w.stop()
+
+
 def disable_ccid_no_usb(build):
     """Issue 6 (e): with disable-ccid no USB device node is opened."""
     w = World(build, ["--ccid", "apdu"], conf="disable-ccid\n")
@@ -452,7 +523,10 @@ def main():
              other_program_holds_reader, build)
         step("dualscd releases the reader after card-timeout",
              dualscd_holds_then_releases, build)
+        step("a kernel driver holds the reader: EBUSY naming it",
+             kernel_driver_holds_reader, build)
         step("disable-ccid: no USB access", disable_ccid_no_usb, build)
+        step("pinpad: VERIFY typed on the reader", pinpad, build)
     print("1..%d" % n)
     return 1 if failed else 0
 

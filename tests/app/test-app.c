@@ -51,7 +51,7 @@ getpin(void *opaque, const char *prompt, char *pin, size_t pinsize)
   return 0;
 }
 
-static const struct app_io io = { status, getpin, NULL };
+static const struct app_io io = { .status = status, .getpin = getpin };
 
 static size_t
 apdus(void)
@@ -69,7 +69,7 @@ static struct app *
 fresh(unsigned int version)
 {
   struct vcard_options opt = { version, NULL, 0x1234, 0 };
-  struct card_channel ch = { transmit, NULL, "Virtual PCD 00 00", NULL };
+  struct card_channel ch = { .transmit = transmit, .reader_name = "Virtual PCD 00 00" };
   struct app *app = NULL;
 
   if (card)
@@ -739,7 +739,7 @@ static gpg_error_t
 mangled_run(enum mangle how, uint8_t ins, unsigned int tag)
 {
   struct vcard_options opt = { 0, NULL, 0x1234, 0 };
-  struct card_channel ch = { mangling_transmit, NULL, "mangled", NULL };
+  struct card_channel ch = { .transmit = mangling_transmit, .reader_name = "mangled" };
   struct vcard *vc = NULL;
   struct app *app = NULL;
   uint8_t *pk = NULL;
@@ -883,8 +883,9 @@ static void
 test_short_reader(void)
 {
   struct vcard_options opt = { 0, NULL, 0x5678, 0 };
-  struct card_channel ch
-      = { short_reader_transmit, NULL, "short reader", short_reader_max };
+  struct card_channel ch = { .transmit = short_reader_transmit,
+                             .reader_name = "short reader",
+                             .max_apdu = short_reader_max };
   struct app *app = NULL;
   uint8_t *pk = NULL;
   size_t pklen = 0;
@@ -913,7 +914,7 @@ static void
 test_chaining(void)
 {
   struct vcard_options opt = { VCARD_VERSION_2_1, NULL, 0x4321, 0 };
-  struct card_channel ch = { short_only_transmit, NULL, "short", NULL };
+  struct card_channel ch = { .transmit = short_only_transmit, .reader_name = "short" };
   struct app *app = NULL;
   uint8_t cert[1500], *got = NULL, *pk = NULL, *out = NULL, sk[32];
   size_t gotlen = 0, pklen = 0, outlen = 0, vl = 0;

@@ -94,8 +94,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   static const char *const keyids[] = { "OPENPGP.1", "OPENPGP.2", "OPENPGP.3" };
   struct feed f = { data, size, 0 };
-  struct card_channel ch = { feed_transmit, &f, "fuzz", NULL };
-  struct app_io io = { no_status, no_pin, NULL };
+  struct card_channel ch
+      = { .transmit = feed_transmit, .opaque = &f, .reader_name = "fuzz" };
+  struct app_io io = { .status = no_status, .getpin = no_pin };
   struct app *app = NULL;
   uint8_t *pk;
   size_t pklen, i;
