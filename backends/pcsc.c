@@ -145,8 +145,10 @@ ctx_check_gone(struct pcsc_backend *be, LONG sc)
 {
   if (!pcsc_error_is_service_gone(sc))
     return 0;
-  log_msg(LOG_INFO, LOG_CAT_PCSC, "pcscd went away (%s); reconnecting to it",
-          pcsc_error_name(sc));
+  /* Said once per loss, not for every call while pcscd is not running
+   * (a machine that uses only the CCID driver has no pcscd at all). */
+  log_msg(be->have_ctx ? LOG_INFO : LOG_DEBUG, LOG_CAT_PCSC,
+          "pcscd went away (%s); reconnecting to it", pcsc_error_name(sc));
   ctx_drop(be);
   return 1;
 }
