@@ -174,6 +174,10 @@ ccid_world() {
   # The emulator keeps the device node open: dualscd must not name it as
   # a holder of the reader.
   echo "export DUALSCD_IGNORE_PIDS=$(cat "$world/emu.pid")" >>"$world/emu/env"
+  # Sanitizer builds: the umockdev preload comes before ASan's runtime in
+  # the preloaded processes, which ASan refuses unless told not to check.
+  echo "export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+    >>"$world/emu/env"
   emu_control=$world/emu/control
   emu_ctl() { /usr/bin/python3 "$here/../ccid-emu/emu-ctl.py" "$emu_control" "$@"; }
   world_atr=$(emu_ctl atr 1 0 | sed -n 's/^ok //p')
