@@ -126,4 +126,23 @@ gpg_error_t app_verify_pw3(struct app *app, const struct app_io *io);
 gpg_error_t app_pinpad_cmd(struct app *app, const struct app_pinpad_req *req,
                            const uint8_t *header);
 
+/* Which PIN a KDF hash is for: the salts differ. */
+enum app_pin_kind
+{
+  APP_PIN_PW1 = 0,
+  APP_PIN_RC = 1,
+  APP_PIN_PW3 = 2
+};
+
+/* Whether the card's KDF-DO asks for hashed PINs (81 01 03). */
+int app_kdf_in_use(struct app *app);
+
+/* What goes to the card for PIN: S2K(PIN) as the KDF-DO says, or the PIN
+ * itself without one.  *R_OUT is secure memory; free it with
+ * app_kdf_free(*R_OUT, *R_LEN).  Errors: a KDF-DO the app cannot follow
+ * (GPG_ERR_INV_DATA, GPG_ERR_UNSUPPORTED_ALGORITHM). */
+gpg_error_t app_kdf_pin(struct app *app, enum app_pin_kind which, const char *pin,
+                        uint8_t **r_out, size_t *r_len);
+void app_kdf_free(uint8_t *buf, size_t len);
+
 #endif /* DUALSCD_AGENT_APP_INT_H */

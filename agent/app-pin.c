@@ -81,35 +81,25 @@ free_pin(char *pin)
     }
 }
 
-/* VERIFY P2 with PIN; a failure changes the retry counters in C4. */
+/* VERIFY P2 with PIN (hashed when the KDF-DO says so); a failure changes
+ * the retry counters in C4. */
 static gpg_error_t
 verify(struct app *app, uint8_t p2, const char *pin)
 {
   const uint8_t *out;
-  size_t outlen, len = strlen(pin);
+  uint8_t *data = NULL;
+  size_t outlen, len = 0;
   gpg_error_t err;
 
-  if (len > 127)
+  if (strlen(pin) > 127)
     return gpg_error(GPG_ERR_BAD_PIN);
-  err = app_cmd(app, 0x20, 0x00, p2, (const uint8_t *)pin, len, APDU_LE_NONE, &out,
-                &outlen, NULL);
+  err = app_kdf_pin(app, p2 == 0x83 ? APP_PIN_PW3 : APP_PIN_PW1, pin, &data, &len);
+  if (!err)
+    err = app_cmd(app, 0x20, 0x00, p2, data, len, APDU_LE_NONE, &out, &outlen, NULL);
+  app_kdf_free(data, len);
   if (err)
     app_cache_drop(app, 0xC4);
   return err;
-}
-
-/* The card's KDF-DO is on (81 01 03): it wants hashed PINs, which only the
- * host can make, so the pinpad is not used (as in GnuPG). */
-static int
-kdf_in_use(struct app *app)
-{
-  const uint8_t *v;
-  size_t n;
-
-  if (app_get_do(app, 0xC0, &v, &n) || !n || !(v[0] & 0x01))
-    return 0;
-  return !app_get_do(app, 0xF9, &v, &n) && n >= 3 && v[0] == 0x81 && v[1] == 0x01
-         && v[2] == 0x03;
 }
 
 /* Whether to use the reader's pinpad for OP (APP_PINPAD_*): the reader
@@ -120,7 +110,7 @@ use_pinpad(struct app *app, const struct app_io *io, unsigned int op)
 {
   if (!app->ch.pinpad_caps || !app->ch.pinpad || !io->pinpad_prompt)
     return 0;
-  return (app->ch.pinpad_caps(app->ch.opaque) & op) && !kdf_in_use(app);
+  return (app->ch.pinpad_caps(app->ch.opaque) & op) && !app_kdf_in_use(app);
 }
 
 /* The longest PIN the card takes: C4 bytes 2 (PW1), 3 (Reset Code) and 4
@@ -242,25 +232,53 @@ app_check_pin(struct app *app, const struct app_io *io, const char *idstr)
   return err;
 }
 
-/* CHANGE REFERENCE DATA (24) or RESET RETRY COUNTER (2C) with DATA. */
+/* CHANGE REFERENCE DATA (24) or RESET RETRY COUNTER (2C) with the old PIN
+ * or Reset Code A (may be NULL) and the new PIN B, each hashed with its own
+ * salt when the KDF-DO says so: A is PW3's for P2 83, the Reset Code's for
+ * 2C P1 00, else PW1's; B is PW3's for P2 83, else PW1's. */
 static gpg_error_t
 send_change(struct app *app, uint8_t ins, uint8_t p1, uint8_t p2, const char *a,
             const char *b)
 {
-  size_t la = a ? strlen(a) : 0, lb = strlen(b);
-  uint8_t *buf = gcry_malloc_secure(la + lb + 1);
+  enum app_pin_kind kb = p2 == 0x83 ? APP_PIN_PW3 : APP_PIN_PW1;
+  enum app_pin_kind ka = ins == 0x2C && p1 == 0x00 ? APP_PIN_RC : kb;
+  uint8_t *ha = NULL, *hb = NULL, *buf = NULL;
+  size_t la = 0, lb = 0, outlen;
   const uint8_t *out;
-  size_t outlen;
-  gpg_error_t err;
+  gpg_error_t err = 0;
 
-  if (!buf)
-    return gpg_error_from_syserror();
-  memcpy(buf, a ? a : "", la);
-  memcpy(buf + la, b, lb);
-  err = app_cmd(app, ins, p1, p2, buf, la + lb, APDU_LE_NONE, &out, &outlen, NULL);
-  explicit_bzero(buf, la + lb + 1);
+  if (a)
+    err = app_kdf_pin(app, ka, a, &ha, &la);
+  if (!err)
+    err = app_kdf_pin(app, kb, b, &hb, &lb);
+  if (!err && !(buf = gcry_malloc_secure(la + lb + 1)))
+    err = gpg_error_from_syserror();
+  if (!err)
+    {
+      if (la)
+        memcpy(buf, ha, la);
+      memcpy(buf + la, hb, lb);
+      err = app_cmd(app, ins, p1, p2, buf, la + lb, APDU_LE_NONE, &out, &outlen, NULL);
+      explicit_bzero(buf, la + lb + 1);
+    }
   gcry_free(buf);
+  app_kdf_free(ha, la);
+  app_kdf_free(hb, lb);
   app_cache_drop(app, 0xC4);
+  return err;
+}
+
+/* PUT DATA D3, the new Reset Code (hashed when the KDF-DO says so). */
+static gpg_error_t
+put_reset_code(struct app *app, const char *code)
+{
+  uint8_t *data = NULL;
+  size_t len = 0;
+  gpg_error_t err = app_kdf_pin(app, APP_PIN_RC, code, &data, &len);
+
+  if (!err)
+    err = app_put_do(app, 0xD3, data, len);
+  app_kdf_free(data, len);
   return err;
 }
 
@@ -293,7 +311,7 @@ app_change_pin(struct app *app, const struct app_io *io, const char *chvno,
         err = ask_pin(io, n == 2 ? "|RN|New Reset Code" : "|N|New PIN", n == 2 ? 8 : 6,
                       &new);
       if (!err && n == 2)
-        err = app_put_do(app, 0xD3, (const uint8_t *)new, strlen(new));
+        err = put_reset_code(app, new);
       else if (!err)
         err = send_change(app, 0x2C, 0x02, 0x81, NULL, new);
     }

@@ -711,6 +711,28 @@ def card_status(t):
     return "APDUs: cold %d (budget 7), warm %d (budget 1)" % (cold, warm)
 
 
+def kdf_setup(t):
+    """gpg's kdf-setup through gpg-agent and dualscd: the card then wants
+    hashed PINs, and dualscd sends the S2K of the PIN the user types (a
+    32-byte VERIFY that the card accepts)."""
+    out = subprocess.run(
+        ["gpg", "--no-tty", "--command-fd", "0", "--pinentry-mode", "loopback",
+         "--passphrase", "12345678", "--card-edit"], input=b"admin\nkdf-setup\nquit\n",
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=t.env, timeout=60)
+    check(out.returncode == 0, "kdf-setup: %s" % out.stderr.decode()[-400:])
+    st = gpg(t, "--card-status")
+    check(re.search(rb"^kdf:on:", st.stdout, re.M), "card-status shows no kdf:on")
+    open(t.env["DUALSCD_WORLD_APDU_LOG"], "w").close()
+    out = subprocess.run(["gpg-connect-agent", "SCD SERIALNO", "SCD CHECKPIN " + t.serialno,
+                          "/bye"], stdout=subprocess.PIPE, env=t.env, timeout=60)
+    check(out.stdout.rstrip().endswith(b"OK") and b"ERR" not in out.stdout,
+          "CHECKPIN after kdf-setup: %r" % out.stdout)
+    verify = [x for x in t.apdus() if "INS=20 " in x]
+    check(verify and all("Lc=32 " in x and "SW=9000" in x for x in verify),
+          "VERIFY after kdf-setup: %s" % verify)
+    return "%d VERIFY of a 32-byte hash" % len(verify)
+
+
 EVENTS = []
 
 
@@ -796,6 +818,7 @@ def main():
     t.step("reader-port selects by name prefix", reader_port, t)
     t.step("pcsc-exclusive keeps other PC/SC programs out", pcsc_exclusive, t)
     t.step("gpg --card-status through gpg-agent and dualscd", card_status, t)
+    t.step("kdf-setup, then the PIN goes out hashed", kdf_setup, t)
     t.vcard = None
     t.step("card removed mid-session, then back", card_removed_and_back, t)
     if t.vcard:  # the card started by the removal step, not stop.sh's

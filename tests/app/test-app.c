@@ -318,6 +318,69 @@ test_decipher(void)
   app_close(app);
 }
 
+/* S2K as gpg's kdf-setup computes the initial hashes (SHA-256). */
+static void
+s2k(const char *pin, const uint8_t *salt, unsigned long count, uint8_t *out)
+{
+  CHECK_OK(gcry_kdf_derive(pin, strlen(pin), GCRY_KDF_ITERSALTED_S2K, GCRY_MD_SHA256,
+                           salt, 8, count, 32, out));
+}
+
+/* A KDF-DO written as gpg's kdf-setup writes it (110 bytes: one salt per
+ * PIN, the initial hashes of 123456 and 12345678): from then on the card
+ * takes only hashes, and the app sends them for the PINs the user types. */
+static void
+test_kdf(void)
+{
+  static const uint8_t salt[3][8] = { { 1, 2, 3, 4, 5, 6, 7, 8 },
+                                      { 9, 10, 11, 12, 13, 14, 15, 16 },
+                                      { 17, 18, 19, 20, 21, 22, 23, 24 } };
+  const unsigned long count = 0x10000;
+  struct app *app = fresh(0);
+  uint8_t f9[110], *p = f9;
+  char idstr[64];
+  int i;
+
+  memcpy(p, "\x81\x01\x03\x82\x01\x08\x83\x04\x00\x01\x00\x00", 12);
+  p += 12;
+  for (i = 0; i < 3; i++)
+    {
+      *p++ = (uint8_t)(0x84 + i);
+      *p++ = 8;
+      memcpy(p, salt[i], 8);
+      p += 8;
+    }
+  *p++ = 0x87;
+  *p++ = 32;
+  s2k("123456", salt[0], count, p);
+  p += 32;
+  *p++ = 0x88;
+  *p++ = 32;
+  s2k("12345678", salt[2], count, p);
+  p += 32;
+  CHECK_INT((int)(p - f9), 110);
+  pin_answer = "123456";
+  CHECK_OK(app_setattr(app, &io, "KDF", f9, sizeof f9));
+  app_invalidate(app);
+  snprintf(idstr, sizeof idstr, "%s", app_serialno(app));
+  CHECK_OK(app_check_pin(app, &io, idstr));
+  fflush(logfp);
+  CHECK(strstr(logbuf, "INS=20 P1=00 P2=82 Lc=32 ") != NULL); /* a hash went out */
+  CHECK_OK(app_check_pin(app, &io, strcat(idstr, "[CHV3]")));
+  app_invalidate(app);
+  pin_answer = "999999";
+  CHECK_ERR(app_check_pin(app, &io, app_serialno(app)), GPG_ERR_BAD_PIN);
+  /* Change PW1 (old and new hashed), then the new one works. */
+  queued = (const char *const[]){ "123456", "246810", "246810", NULL };
+  CHECK_OK(app_change_pin(app, &io, "1", 0));
+  queued = NULL;
+  app_invalidate(app);
+  pin_answer = "246810";
+  CHECK_OK(app_check_pin(app, &io, app_serialno(app)));
+  pin_answer = "123456";
+  app_close(app);
+}
+
 static void
 test_pins(void)
 {
@@ -995,6 +1058,7 @@ main(void)
   RUN(test_malformed_answers);
   RUN(test_chaining);
   RUN(test_short_reader);
+  RUN(test_kdf);
   vcard_free(card);
   fclose(logfp);
   free(logbuf);
