@@ -45,6 +45,21 @@ if [ -d "$world/gnupg" ]; then
     done
     stop_pid gpg-agent "$agent_pid" gpg-agent
   fi
+  # The card daemon the agent spawned sees EOF and exits.  One that has
+  # not after 5 s is reported and killed: with the emulated reader a daemon
+  # whose device was unplugged and replugged can block in umockdev's
+  # preload while closing the old device (a real kernel answers ENODEV),
+  # and nothing of a world may outlive it.
+  for pid in $(pgrep -f -- "--homedir $world/gnupg" || true); do
+    for _ in $(seq 50); do
+      [ -d "/proc/$pid" ] || break
+      sleep 0.1
+    done
+    if [ -d "/proc/$pid" ]; then
+      echo "stop.sh: card daemon $pid did not exit after its agent; killed" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
 fi
 
 # Waits for the exit status the card's (or emulator's) subshell keeps in
