@@ -43,16 +43,24 @@ kdf_field(const uint8_t *v, size_t n, unsigned int tag, size_t len, size_t *r_le
   return t.value;
 }
 
+/* The KDF-DO's value in *V / *N when the card has one set to iterated and
+ * salted S2K (81 01 03); 0 when PINs go to the card as they are. */
+static int
+active_kdf_do(struct app *app, const uint8_t **v, size_t *n)
+{
+  if (app_get_do(app, 0xC0, v, n) || !*n || !((*v)[0] & 0x01))
+    return 0;
+  return !app_get_do(app, 0xF9, v, n) && *n >= 3 && (*v)[0] == 0x81 && (*v)[1] == 0x01
+         && (*v)[2] == 0x03;
+}
+
 int
 app_kdf_in_use(struct app *app)
 {
   const uint8_t *v;
   size_t n;
 
-  if (app_get_do(app, 0xC0, &v, &n) || !n || !(v[0] & 0x01))
-    return 0;
-  return !app_get_do(app, 0xF9, &v, &n) && n >= 3 && v[0] == 0x81 && v[1] == 0x01
-         && v[2] == 0x03;
+  return active_kdf_do(app, &v, &n);
 }
 
 /* S2K of PIN with F9's parameters for WHICH into OUT (room for 64). */
@@ -100,7 +108,7 @@ app_kdf_pin(struct app *app, enum app_pin_kind which, const char *pin, uint8_t *
   out = gcry_malloc_secure(len > 64 ? len : 64);
   if (!out)
     return gpg_error_from_syserror();
-  if (app_kdf_in_use(app) && !app_get_do(app, 0xF9, &v, &n))
+  if (active_kdf_do(app, &v, &n))
     err = kdf_derive(v, n, which, pin, out, &len);
   else
     memcpy(out, pin, len);

@@ -12,16 +12,23 @@
 
 #define PIN_SIZE 128
 
-/* Retry counter of PW1 (C4 byte 5), the Reset Code (6) or PW3 (7). */
+/* Byte I (0-based) of the PW status bytes C4, -1 when unknown. */
 static int
-remaining(struct app *app, int idx)
+c4_byte(struct app *app, int i)
 {
   const uint8_t *v;
   size_t n;
 
   if (app_get_do(app, 0xC4, &v, &n) || n < 7)
     return -1;
-  return v[4 + idx];
+  return v[i];
+}
+
+/* Retry counter of PW1 (C4 byte 5), the Reset Code (6) or PW3 (7). */
+static int
+remaining(struct app *app, int idx)
+{
+  return c4_byte(app, 4 + idx);
 }
 
 /* GnuPG's prompt: FIRST, the card's number and holder, the signature
@@ -118,12 +125,9 @@ use_pinpad(struct app *app, const struct app_io *io, unsigned int op)
 static unsigned int
 max_pin_len(struct app *app, int idx)
 {
-  const uint8_t *v;
-  size_t n;
+  int len = c4_byte(app, 1 + idx);
 
-  if (app_get_do(app, 0xC4, &v, &n) || n < 7 || !v[1 + idx])
-    return 127;
-  return v[1 + idx];
+  return len > 0 ? (unsigned int)len : 127;
 }
 
 /* The pinpad request for a PIN of MINLEN..: variable length when
@@ -169,15 +173,13 @@ verify_with_prompt(struct app *app, const struct app_io *io, uint8_t p2,
   if (remaining(app, idx) == 0)
     err = gpg_error(GPG_ERR_PIN_BLOCKED);
   else if (use_pinpad(app, io, APP_PINPAD_VERIFY))
-    {
-      err = pinpad_op(app, io, 0, p2, prompt, (unsigned int)minlen, idx);
-      free(prompt);
-      return err;
-    }
+    err = pinpad_op(app, io, 0, p2, prompt, (unsigned int)minlen, idx);
   else
-    err = ask_pin(io, prompt, minlen, &pin);
-  if (!err)
-    err = verify(app, p2, pin);
+    {
+      err = ask_pin(io, prompt, minlen, &pin);
+      if (!err)
+        err = verify(app, p2, pin);
+    }
   free_pin(pin);
   free(prompt);
   return err;
