@@ -292,24 +292,15 @@ same_reader_elsewhere(const struct listed *busy, const struct listed *all, size_
   return NULL;
 }
 
-/* The sentence that says who holds busy reader R: the backend's detail
- * when it is one ("reader 1050:0407 (YubiKey) is held by ..."), else one
- * made from the reader's identity and whatever detail there is. */
+/* The sentence that says who holds busy reader R: the backend writes it
+ * (reader.h); a backend that knows nothing gets a plain one. */
 static void
 conflict_sentence(const struct listed *r, char *buf, size_t size)
 {
-  const struct reader_usb_id *u = &r->info.usb;
-  const char *detail = *r->info.detail ? r->info.detail : "held by another program";
-
-  if (!strncmp(detail, "reader ", 7))
-    snprintf(buf, size, "%s", detail);
-  else if (u->valid && *u->product)
-    snprintf(buf, size, "reader %04x:%04x (%s) is %s", u->vid, u->pid, u->product,
-             detail);
-  else if (u->valid)
-    snprintf(buf, size, "reader %04x:%04x is %s", u->vid, u->pid, detail);
+  if (*r->info.detail)
+    snprintf(buf, size, "%s", r->info.detail);
   else
-    snprintf(buf, size, "reader %s is %s", r->info.name, detail);
+    snprintf(buf, size, "reader %s is held by another program", r->info.name);
 }
 
 /* A CCID reader another program has claimed.  When pcscd holds it, the same
@@ -534,7 +525,7 @@ rmgr_disconnect(struct rmgr_session *s)
 /* A hash of the reader names and which of them hold a card: agents are
  * signalled only when it changes, not for every wake-up of the backend. */
 static unsigned long
-presence_hash(const struct reader_info *infos, size_t n)
+presence_hash(const struct listed *all, size_t n)
 {
   unsigned long h = 5381;
   size_t i;
@@ -542,9 +533,9 @@ presence_hash(const struct reader_info *infos, size_t n)
 
   for (i = 0; i < n; i++)
     {
-      for (p = infos[i].name; *p; p++)
+      for (p = all[i].info.name; *p; p++)
         h = h * 33 + (unsigned char)*p;
-      h = h * 33 + (infos[i].card_present ? 2u : 1u);
+      h = h * 33 + (all[i].info.card_present ? 2u : 1u);
     }
   return h;
 }
@@ -555,24 +546,19 @@ static unsigned long
 survey_locked(int *r_ours)
 {
   struct listed *all = calloc(MAX_BACKENDS * READER_MAX, sizeof *all);
-  struct reader_info *infos = calloc(MAX_BACKENDS * READER_MAX, sizeof *infos);
   unsigned long h = 0;
   size_t n = 0, i;
 
   *r_ours = 1;
-  if (all && infos && !list_all_locked(all, MAX_BACKENDS * READER_MAX, &n))
+  if (all && !list_all_locked(all, MAX_BACKENDS * READER_MAX, &n))
     {
       *r_ours = 0;
       for (i = 0; i < n; i++)
-        {
-          infos[i] = all[i].info;
-          if (all[i].be == mgr.be && !strcmp(all[i].info.name, mgr.reader)
-              && all[i].info.card_present)
-            *r_ours = 1;
-        }
-      h = presence_hash(infos, n);
+        if (all[i].be == mgr.be && !strcmp(all[i].info.name, mgr.reader)
+            && all[i].info.card_present)
+          *r_ours = 1;
+      h = presence_hash(all, n);
     }
-  free(infos);
   free(all);
   return h;
 }

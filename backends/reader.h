@@ -44,8 +44,10 @@ struct reader_info
   size_t atrlen; /* 0 when no card or unknown */
   struct reader_usb_id usb;
   /* 0 when the reader can be used; GPG_ERR_EBUSY when another program
-   * holds it (CCID: the interface claim failed), then DETAIL says what is
-   * known of the holder; other codes for readers that cannot be used. */
+   * holds it (CCID: the interface claim failed), then DETAIL is the
+   * sentence that says so, naming the reader and what is known of the
+   * holder ("reader 1050:0407 (YubiKey) is held by pcscd pid 812 ...");
+   * other codes for readers that cannot be used, DETAIL saying why. */
   gpg_error_t state;
   char detail[READER_NAME_MAX];
 };
