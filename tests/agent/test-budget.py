@@ -18,13 +18,12 @@
 # the same cards for comparison (printed, not asserted).
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORLD = os.path.join(os.path.dirname(HERE), "world")
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "world"))
+import testworld  # noqa: E402
 
 BASE = ["A4", "CA:006E", "CA:0065", "CA:5F50", "CA:005E", "CA:007A"]
 KDF = ["CA:00F9"]
@@ -47,23 +46,13 @@ def check(cond, what):
         raise Failed(what)
 
 
-class World:
+class World(testworld.World):
     def __init__(self, build, scdaemon, card_opts):
-        self.dir = tempfile.mkdtemp(prefix="dualscd-budget.")
-        out = subprocess.run(
-            [os.path.join(WORLD, "start.sh"), "--scdaemon", scdaemon] + card_opts
-            + [build, self.dir],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
-        if out.returncode:
-            shutil.rmtree(self.dir, ignore_errors=True)
-            raise Failed("start.sh failed: " + out.stderr.strip()[-500:])
-        self.env = dict(os.environ, LC_ALL="C")
-        for var in ("GPG_AGENT_INFO", "SSH_AUTH_SOCK"):
-            self.env.pop(var, None)
-        for line in out.stdout.splitlines():
-            m = re.match(r"export (\w+)=(.*)$", line)
-            if m:
-                self.env[m.group(1)] = m.group(2).strip("'")
+        try:
+            super().__init__(build, ["--scdaemon", scdaemon] + card_opts,
+                             prefix="dualscd-budget.", timeout=60)
+        except testworld.WorldFailed as e:
+            raise Failed(str(e))
 
     def apdus(self):
         """The commands of the APDU log as 'INS' or 'INS:P1P2' (GET DATA)."""
@@ -84,14 +73,6 @@ class World:
                              env=self.env, timeout=60, text=True)
         check(out.returncode == 0, "gpg --card-status: " + out.stderr[-500:])
         return self.apdus()[before:], out.stdout
-
-    def stop(self):
-        out = subprocess.run([os.path.join(WORLD, "stop.sh"), self.dir],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             text=True, timeout=60)
-        if out.returncode == 0:
-            shutil.rmtree(self.dir, ignore_errors=True)
-        return out.returncode, out.stdout
 
 
 def dualscd_profile(build, opts, extra, budget):

@@ -27,17 +27,16 @@
 # fewer than 10 context switches in 120 s (summed over its threads).
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORLD = os.path.join(os.path.dirname(HERE), "world")
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "world"))
+import testworld  # noqa: E402
 IDLE_SECONDS = 120
 IDLE_MAX_SWITCHES = 10
 
@@ -60,39 +59,22 @@ def wait_for(pred, seconds, what):
     raise Failed("timed out after %d s waiting for %s" % (seconds, what))
 
 
-class World:
+class World(testworld.World):
     """A world started by start.sh --ccid, with dualscd as the scdaemon."""
 
     def __init__(self, build, opts, conf=None):
-        self.build = build
         self.dualscd = os.path.join(build, "agent", "dualscd")
-        self.dir = tempfile.mkdtemp(prefix="dualscd-ccid.")
-        out = subprocess.run(
-            [os.path.join(WORLD, "start.sh"), "--scdaemon", self.dualscd] + opts
-            + [build, self.dir],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=90)
-        if out.returncode:
-            shutil.rmtree(self.dir, ignore_errors=True)
-            raise Failed("start.sh failed: " + out.stderr.strip()[-800:])
-        self.env = dict(os.environ, LC_ALL="C")
-        for var in ("GPG_AGENT_INFO", "SSH_AUTH_SOCK", "PCSCLITE_CSOCK_NAME"):
-            self.env.pop(var, None)
-        for line in out.stdout.splitlines():
-            m = re.match(r"export (\w+)=(.*)$", line)
-            if m:
-                self.env[m.group(1)] = m.group(2).strip("'")
+        try:
+            super().__init__(build, ["--scdaemon", self.dualscd] + opts,
+                             prefix="dualscd-ccid.")
+        except testworld.WorldFailed as e:
+            raise Failed(str(e))
         self.emu_env = dict(self.env)
         with open(self.env["DUALSCD_WORLD_EMU_ENV"]) as f:
-            for line in f:
-                m = re.match(r"export (\w+)=(.*)$", line.strip())
-                if m:
-                    self.emu_env[m.group(1)] = m.group(2).strip("'")
+            testworld.read_exports(f.read(), self.emu_env)
         self.log = self.path("dualscd.log")
         if conf is not None:
             self.set_conf(conf)
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
 
     def set_conf(self, lines):
         with open(os.path.join(self.env["GNUPGHOME"], "scdaemon.conf"), "w") as f:
@@ -179,13 +161,6 @@ class World:
         wait_for(lambda: os.path.exists(sock), 10, "pcscd's socket")
         return p
 
-    def stop(self):
-        out = subprocess.run([os.path.join(WORLD, "stop.sh"), self.dir],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             text=True, timeout=60)
-        if out.returncode == 0:
-            shutil.rmtree(self.dir, ignore_errors=True)
-        return out.returncode, out.stdout
 
 
 def use_world_pcscd(w):
